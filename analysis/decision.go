@@ -1,0 +1,189 @@
+package analysis
+
+import "time"
+
+// Action is what the rollout driver should do after a tick.
+type Action string
+
+// The four actions. Flagger's "halt advancement" is a Hold.
+const (
+	// ActionAdvance: traffic weight (or iteration count) moves forward, or a new analysis starts.
+	ActionAdvance Action = "advance"
+	// ActionHold: nothing moves this tick (failed check, gate closed, waiting).
+	ActionHold Action = "hold"
+	// ActionPromote: the canary is being promoted (Promoting, Finalising, Succeeded).
+	ActionPromote Action = "promote"
+	// ActionRollback: the canary is rolled back (Failed).
+	ActionRollback Action = "rollback"
+)
+
+// String returns the action name.
+func (a Action) String() string { return string(a) }
+
+// MetricKind says which of Flagger's evaluation paths a metric takes; it
+// decides the deprecated threshold's direction and the event texts.
+type MetricKind string
+
+// Metric kinds.
+const (
+	KindSuccessRate MetricKind = "request-success-rate" // builtin, percentage
+	KindDuration    MetricKind = "request-duration"     // builtin, milliseconds
+	KindQuery       MetricKind = "query"                // deprecated inline PromQL
+	KindTemplate    MetricKind = "template"             // templateRef
+)
+
+// ErrorKind classifies why an observation has no value. The core needs the
+// class, not the error value, so observations stay plain data.
+type ErrorKind string
+
+// Error kinds.
+const (
+	ErrKindNoValues       ErrorKind = "no-values"       // empty result or NaN (Flagger's ErrNoValuesFound)
+	ErrKindMultipleValues ErrorKind = "multiple-values" // matrix or several series
+	ErrKindRender         ErrorKind = "render"          // template render failed
+	ErrKindTemplate       ErrorKind = "template"        // MetricTemplate missing or invalid
+	ErrKindSecret         ErrorKind = "secret"          // provider credentials unreadable
+	ErrKindProvider       ErrorKind = "provider"        // provider could not be built (bad address, unknown type)
+	ErrKindQuery          ErrorKind = "query"           // query failed (HTTP, PromQL, timeout, …)
+	ErrKindNoMetric       ErrorKind = "no-metric"       // neither builtin, query nor templateRef
+)
+
+// Observation is one metric's result for this tick, gathered by the shell.
+type Observation struct {
+	// Metric is analysis.metrics[].name.
+	Metric string `json:"metric"`
+	// Kind is the evaluation path.
+	Kind MetricKind `json:"kind"`
+	// Observer is the builtin query family (istio, linkerd, …) for builtin kinds.
+	Observer string `json:"observer,omitempty"`
+	// Template is "<name>.<namespace>" of the MetricTemplate for template kinds.
+	Template string `json:"template,omitempty"`
+	// Query is the rendered, whitespace-collapsed query that ran.
+	Query string `json:"query,omitempty"`
+	// Value is the result; for KindDuration it is in milliseconds.
+	Value float64 `json:"value"`
+	// Err is set when there is no value.
+	Err *ObservationError `json:"error,omitempty"`
+	// ThresholdRange and Threshold are copied from the metric spec.
+	ThresholdRange *ThresholdRange `json:"thresholdRange,omitempty"`
+	Threshold      float64         `json:"threshold,omitempty"`
+}
+
+// ObservationError is an error turned into data.
+type ObservationError struct {
+	Kind    ErrorKind `json:"kind"`
+	Message string    `json:"message"`
+}
+
+// HookResult is the outcome of calling one webhook.
+type HookResult struct {
+	Name string   `json:"name"`
+	Type HookType `json:"type"`
+	// Err is empty on success (HTTP status <= 202), else the error text.
+	Err string `json:"error,omitempty"`
+}
+
+// Passed reports whether the hook succeeded.
+func (r HookResult) Passed() bool { return r.Err == "" }
+
+// Readiness is what the caller knows about the workloads. The zero value
+// means "ready, no deadline exceeded" — augur does not watch Deployments.
+type Readiness struct {
+	// PrimaryNotReady / CanaryNotReady: retriable "waiting for rollout to finish".
+	PrimaryNotReady bool `json:"primaryNotReady,omitempty"`
+	CanaryNotReady  bool `json:"canaryNotReady,omitempty"`
+	// DeadlineExceeded: progress deadline exceeded (non-retriable → rollback).
+	DeadlineExceeded bool `json:"deadlineExceeded,omitempty"`
+	// Message is shown in the event when not ready.
+	Message string `json:"message,omitempty"`
+}
+
+// Check is a metric's verdict in a Decision.
+type Check struct {
+	Metric string   `json:"metric"`
+	Kind   MetricKind `json:"kind"`
+	Query  string   `json:"query,omitempty"`
+	Value  *float64 `json:"value"`
+	Min    *float64 `json:"min"`
+	Max    *float64 `json:"max"`
+	Passed bool     `json:"passed"`
+	Error  string   `json:"error,omitempty"`
+	// Reason is a sentence a person can read: which rule fired and why.
+	Reason string `json:"reason"`
+}
+
+// EventType is Normal or Warning, as in Kubernetes events.
+type EventType string
+
+// Event types.
+const (
+	EventNormal  EventType = "Normal"
+	EventWarning EventType = "Warning"
+)
+
+// Event is an event Flagger would have recorded, with its exact message.
+type Event struct {
+	Type    EventType `json:"type"`
+	Message string    `json:"message"`
+}
+
+// Decision is the answer to one tick.
+type Decision struct {
+	Action Action `json:"action"`
+	// Status is the next status the caller must store.
+	Status CanaryStatus `json:"status"`
+	// Events are Flagger's event messages for this tick, in order.
+	Events []Event `json:"events"`
+	// Checks are the metric verdicts evaluated this tick (empty when no metrics ran).
+	Checks []Check `json:"checks"`
+	// Hooks are the webhook results consulted this tick, in call order.
+	Hooks []HookResult `json:"hooks,omitempty"`
+	// Reasons explain the action in plain sentences.
+	Reasons []string `json:"reasons"`
+	// PostRollout, when set, asks the caller to run post-rollout hooks with this payload phase.
+	PostRollout Phase `json:"postRollout,omitempty"`
+	// Weights is the traffic split the router should apply after this tick.
+	Weights Weights `json:"weights"`
+}
+
+// Weights is a traffic split.
+type Weights struct {
+	Primary  int  `json:"primary"`
+	Canary   int  `json:"canary"`
+	Mirrored bool `json:"mirrored,omitempty"`
+}
+
+// Input is everything one tick's decision depends on.
+type Input struct {
+	Canary Canary `json:"canary"`
+	// MeshProvider is the global -mesh-provider (default istio); spec.provider wins.
+	MeshProvider string `json:"meshProvider,omitempty"`
+	// Status is the canary's current status.
+	Status CanaryStatus `json:"status"`
+	// NewRevision: the target spec (or tracked configs) changed since the last promotion.
+	NewRevision bool      `json:"newRevision,omitempty"`
+	Readiness   Readiness `json:"readiness,omitzero"`
+	// Hooks holds the results of every hook type gathered so far, keyed by type.
+	// A type is present (possibly with an empty slice) once gathered.
+	Hooks map[HookType][]HookResult `json:"hooks,omitempty"`
+	// Metrics holds the metric observations once gathered (nil: not gathered yet).
+	Metrics []Observation `json:"metrics,omitempty"`
+	// MetricsGathered distinguishes "gathered, none configured" from "not gathered".
+	MetricsGathered bool `json:"metricsGathered,omitempty"`
+	// Now is the tick's time (used only for status timestamps).
+	Now time.Time `json:"now"`
+}
+
+// Need asks the shell for more observations before the core can decide.
+type Need struct {
+	// Hooks is the webhook type to call next (in spec order, stopping at the first failure).
+	Hooks HookType `json:"hooks,omitempty"`
+	// Metrics asks for every metric to be evaluated.
+	Metrics bool `json:"metrics,omitempty"`
+}
+
+// Result is the core's answer to Step: either a Need or a Decision.
+type Result struct {
+	Need     *Need     `json:"need,omitempty"`
+	Decision *Decision `json:"decision,omitempty"`
+}

@@ -1,0 +1,33 @@
+// Package depspin pins the module graph while the packages are being written.
+package depspin
+
+import (
+	_ "github.com/Masterminds/sprig/v3"
+	_ "github.com/argoproj/argo-rollouts/metricproviders/plugin/rpc"
+	_ "github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
+	_ "github.com/argoproj/argo-rollouts/utils/evaluate"
+	_ "github.com/argoproj/argo-rollouts/utils/plugin/types"
+	_ "github.com/google/go-cmp/cmp"
+	_ "github.com/hashicorp/go-plugin"
+	_ "github.com/prometheus/client_golang/api"
+	_ "github.com/prometheus/client_golang/api/prometheus/v1"
+	_ "github.com/prometheus/client_golang/prometheus"
+	_ "github.com/prometheus/client_golang/prometheus/promhttp"
+	_ "github.com/prometheus/common/model"
+	_ "github.com/prometheus/prometheus/model/labels"
+	_ "github.com/prometheus/prometheus/model/textparse"
+	_ "github.com/prometheus/prometheus/promql"
+	_ "github.com/prometheus/prometheus/promql/parser"
+	_ "github.com/prometheus/prometheus/storage"
+	_ "github.com/spf13/cobra"
+	_ "go.yaml.in/yaml/v3"
+	_ "golang.org/x/tools/txtar"
+	_ "google.golang.org/grpc"
+	_ "k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	_ "k8s.io/client-go/dynamic"
+	_ "k8s.io/client-go/dynamic/fake"
+	_ "k8s.io/client-go/kubernetes"
+	_ "k8s.io/client-go/kubernetes/fake"
+	_ "k8s.io/client-go/tools/clientcmd"
+	_ "sigs.k8s.io/yaml"
+)

@@ -1,0 +1,51 @@
+package metrics
+
+import (
+	"context"
+	"time"
+)
+
+// Provider runs one query at one time and returns one number.
+//
+// A zero at means "now" (the server's clock for a live backend, the end of
+// the data for recorded data). Implementations must be safe for concurrent use.
+type Provider interface {
+	Query(ctx context.Context, query string, at time.Time) (float64, error)
+}
+
+// Sample is one point of a series.
+type Sample struct {
+	T time.Time
+	V float64
+}
+
+// Series is a labelled series returned by a range query.
+type Series struct {
+	Labels  map[string]string
+	Samples []Sample
+}
+
+// RangeQuerier is implemented by providers that can return whole series over
+// a window (used by statistical judges and by `augur record`).
+type RangeQuerier interface {
+	QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) ([]Series, error)
+}
+
+// Config describes a provider instance: a MetricTemplate's provider block
+// with its credentials already resolved.
+type Config struct {
+	// Type is the provider type (prometheus, recorded, …).
+	Type string
+	// Address is the base URL (may carry a path prefix).
+	Address string
+	// Headers are sent with every request.
+	Headers map[string][]string
+	// Credentials come from the secretRef Secret's data (keys token, username, password, …).
+	Credentials map[string]string
+	// HasSecret reports that a secretRef was configured (credentials must then be usable).
+	HasSecret bool
+	// InsecureSkipVerify disables TLS verification.
+	InsecureSkipVerify bool
+	// Timeout bounds one query; zero means the provider's default.
+	Timeout time.Duration
+}
