@@ -1,0 +1,224 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/augurproj/augur/analysis"
+	"github.com/augurproj/augur/metrics"
+	"github.com/augurproj/augur/templates"
+)
+
+// DefaultConcurrency bounds how many metric queries of one tick run at once.
+const DefaultConcurrency = 16
+
+// DefaultQueryTimeout bounds one metric query (Flagger's Prometheus provider uses 5s).
+const DefaultQueryTimeout = 5 * time.Second
+
+// Options configures an Engine.
+type Options struct {
+	// Registry builds metric providers by type. Required.
+	Registry *metrics.Registry
+	// Hooks calls webhooks. Nil means every hook call fails with an error.
+	Hooks HookCaller
+	// Templates resolves templateRef metrics.
+	Templates TemplateSource
+	// Secrets resolves MetricTemplate secretRefs.
+	Secrets SecretSource
+	// MeshProvider is Flagger's global -mesh-provider (default istio).
+	MeshProvider string
+	// MetricsServer is Flagger's global -metrics-server (default http://prometheus:9090).
+	MetricsServer string
+	// Concurrency bounds parallel queries (default DefaultConcurrency).
+	Concurrency int
+	// QueryTimeout bounds each metric query (default DefaultQueryTimeout).
+	QueryTimeout time.Duration
+	// Logger receives what the engine decided and why (default: discard).
+	Logger *slog.Logger
+}
+
+// Engine is augur's imperative shell: it renders queries, runs them
+// concurrently, calls the webhooks a tick needs and asks the pure core.
+// An Engine is safe for concurrent use.
+type Engine struct {
+	opts     Options
+	compiled templateCache
+
+	mu        sync.Mutex
+	providers map[string]metrics.Provider
+}
+
+// New returns an Engine.
+func New(opts Options) (*Engine, error) {
+	if opts.Registry == nil {
+		return nil, errors.New("engine: Options.Registry is required")
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.QueryTimeout <= 0 {
+		opts.QueryTimeout = DefaultQueryTimeout
+	}
+	if opts.MeshProvider == "" {
+		opts.MeshProvider = analysis.DefaultMeshProvider
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{opts: opts, providers: map[string]metrics.Provider{}}, nil
+}
+
+// provider returns the (cached) provider for cfg.
+func (e *Engine) provider(cfg metrics.Config) (metrics.Provider, error) {
+	key := providerKey(cfg)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p, ok := e.providers[key]; ok {
+		return p, nil
+	}
+	p, err := e.opts.Registry.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.providers[key] = p
+	return p, nil
+}
+
+// Evaluate runs every plan's query at time at (zero: now) concurrently,
+// bounded by Options.Concurrency, each under its own timeout, and returns the
+// observations in plan order.
+func (e *Engine) Evaluate(ctx context.Context, plans []MetricPlan, at time.Time) []analysis.Observation {
+	out := make([]analysis.Observation, len(plans))
+	sem := make(chan struct{}, e.opts.Concurrency)
+	var wg sync.WaitGroup
+	for i := range plans {
+		p := &plans[i]
+		out[i] = observationFor(p)
+		if p.Err != nil {
+			out[i].Err = p.Err
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				out[i].Err = classify(p, ctx.Err())
+				return
+			}
+			defer func() { <-sem }()
+			v, err := e.query(ctx, p, at)
+			if err != nil {
+				out[i].Err = classify(p, err)
+				return
+			}
+			out[i].Value = v * p.Scale
+		}()
+	}
+	wg.Wait()
+	for _, o := range out {
+		if o.Err != nil {
+			e.opts.Logger.Debug("metric failed", "metric", o.Metric, "kind", o.Kind, "query", o.Query, "error", o.Err.Message)
+		} else {
+			e.opts.Logger.Debug("metric value", "metric", o.Metric, "kind", o.Kind, "query", o.Query, "value", o.Value)
+		}
+	}
+	return out
+}
+
+func (e *Engine) query(ctx context.Context, p *MetricPlan, at time.Time) (float64, error) {
+	prov, err := e.provider(p.Provider)
+	if err != nil {
+		return 0, &providerError{err: err}
+	}
+	qctx, cancel := context.WithTimeout(ctx, e.opts.QueryTimeout)
+	defer cancel()
+	v, err := prov.Query(qctx, p.Query, at)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return 0, fmt.Errorf("query timed out after %s: %w", e.opts.QueryTimeout, err)
+		}
+		return 0, err
+	}
+	if math.IsNaN(v) {
+		// Providers map NaN to ErrNoValues; guard against one that does not,
+		// since NaN would pass every comparison.
+		return 0, fmt.Errorf("provider returned NaN: %w", metrics.ErrNoValues)
+	}
+	return v, nil
+}
+
+type providerError struct{ err error }
+
+func (e *providerError) Error() string { return e.err.Error() }
+func (e *providerError) Unwrap() error { return e.err }
+
+func observationFor(p *MetricPlan) analysis.Observation {
+	return analysis.Observation{
+		Metric:         p.Name,
+		Kind:           p.Kind,
+		Observer:       cmp.Or(p.MetricsProvider, p.Observer),
+		Template:       p.Template,
+		Query:          p.Query,
+		ThresholdRange: p.Metric.ThresholdRange,
+		Threshold:      p.Metric.Threshold,
+	}
+}
+
+func classify(p *MetricPlan, err error) *analysis.ObservationError {
+	kind := analysis.ErrKindQuery
+	var pe *providerError
+	switch {
+	case errors.Is(err, metrics.ErrNoValues):
+		kind = analysis.ErrKindNoValues
+	case errors.Is(err, metrics.ErrMultipleValues):
+		kind = analysis.ErrKindMultipleValues
+	case errors.As(err, &pe):
+		kind = analysis.ErrKindProvider
+	}
+	return &analysis.ObservationError{Kind: kind, Message: err.Error()}
+}
+
+func sortedKeys[M ~map[string]V, V any](m M) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// maxCachedTemplates bounds the compiled-template cache.
+const maxCachedTemplates = 1024
+
+// templateCache compiles each distinct template text once.
+type templateCache struct {
+	mu sync.Mutex
+	m  map[string]*templates.Template
+}
+
+func (c *templateCache) render(name, text string, m templates.Model) (string, error) {
+	key := name + "\x00" + text
+	c.mu.Lock()
+	t, ok := c.m[key]
+	c.mu.Unlock()
+	if !ok {
+		var err error
+		t, err = templates.Compile(name, text)
+		if err != nil {
+			return "", err
+		}
+		c.mu.Lock()
+		if c.m == nil || len(c.m) >= maxCachedTemplates {
+			// Bounded: request bodies can carry arbitrary templates.
+			c.m = map[string]*templates.Template{}
+		}
+		c.m[key] = t
+		c.mu.Unlock()
+	}
+	return t.Execute(m)
+}

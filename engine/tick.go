@@ -1,0 +1,230 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"time"
+
+	"github.com/augurproj/augur/analysis"
+	"github.com/augurproj/augur/webhooks"
+)
+
+// HookCaller calls one webhook. *webhooks.Client implements it.
+type HookCaller interface {
+	Call(ctx context.Context, hook webhooks.Hook, p webhooks.Payload) error
+}
+
+// StaticHooks answers every webhook without any network call: Pass true
+// means gates open, checks pass and rollback hooks do not signal a rollback;
+// Pass false means every hook fails (and so rollback hooks do not signal
+// either). It is what `--webhooks pass|fail` selects.
+type StaticHooks struct {
+	Pass bool
+}
+
+// Call implements HookCaller.
+func (s StaticHooks) Call(_ context.Context, h webhooks.Hook, _ webhooks.Payload) error {
+	if s.Pass && h.Type != string(analysis.HookRollback) {
+		return nil
+	}
+	if h.Type == string(analysis.HookRollback) {
+		return errors.New("rollback not signalled (webhooks answered statically)")
+	}
+	return errors.New("webhook failed (webhooks answered statically: fail)")
+}
+
+// TickRequest is one analysis tick's input.
+type TickRequest struct {
+	Canary      analysis.Canary
+	Status      analysis.CanaryStatus
+	NewRevision bool
+	Readiness   analysis.Readiness
+	// Checksum is passed through to webhook payloads; empty means a stable
+	// hash of the canary spec.
+	Checksum string
+	// At is when the metrics are evaluated; zero means the provider's now.
+	At time.Time
+	// Now is the tick's time, handed to the core.
+	Now time.Time
+	// Templates, when set, are searched for templateRefs before Options.Templates.
+	Templates TemplateSource
+	// Hooks, when set, answers this tick's webhooks instead of Options.Hooks.
+	Hooks HookCaller
+}
+
+// maxSteps bounds the core's requests in one tick; the core asks for at most
+// one hook type of each kind plus the metrics, far below this.
+const maxSteps = 32
+
+// Tick runs one tick: it asks the core what it needs, gathers exactly that
+// (webhooks in spec order, all metrics concurrently), and returns the core's
+// decision. Post-rollout and event hooks the decision calls for are run
+// afterwards and recorded in Decision.Hooks.
+func (e *Engine) Tick(ctx context.Context, req TickRequest) (analysis.Decision, error) {
+	in := analysis.Input{
+		Canary:       req.Canary,
+		MeshProvider: e.opts.MeshProvider,
+		Status:       req.Status,
+		NewRevision:  req.NewRevision,
+		Readiness:    req.Readiness,
+		Hooks:        map[analysis.HookType][]analysis.HookResult{},
+		Now:          req.Now,
+	}
+	checksum := req.Checksum
+	if checksum == "" {
+		checksum = SpecChecksum(&req.Canary)
+	}
+	for range maxSteps {
+		if err := ctx.Err(); err != nil {
+			return analysis.Decision{}, fmt.Errorf("tick %s.%s: %w", req.Canary.Metadata.Name, req.Canary.Metadata.Namespace, err)
+		}
+		r := analysis.Step(in)
+		if r.Decision != nil {
+			d := *r.Decision
+			e.afterDecision(ctx, &req, checksum, &d)
+			e.opts.Logger.Info("decision", "canary", req.Canary.Metadata.Namespace+"/"+req.Canary.Metadata.Name,
+				"action", d.Action, "phase", d.Status.Phase, "weight", d.Status.CanaryWeight,
+				"failedChecks", d.Status.FailedChecks, "reasons", d.Reasons)
+			return d, nil
+		}
+		if r.Need == nil {
+			return analysis.Decision{}, errors.New("analysis core returned neither a need nor a decision")
+		}
+		switch {
+		case r.Need.Metrics:
+			if in.MetricsGathered {
+				return analysis.Decision{}, errors.New("analysis core asked for the metrics twice")
+			}
+			plans, err := e.PlanWith(ctx, &req.Canary, req.Templates)
+			if err != nil {
+				return analysis.Decision{}, fmt.Errorf("plan metrics: %w", err)
+			}
+			in.Metrics = e.Evaluate(ctx, plans, req.At)
+			in.MetricsGathered = true
+		case r.Need.Hooks != "":
+			if _, done := in.Hooks[r.Need.Hooks]; done {
+				return analysis.Decision{}, fmt.Errorf("analysis core asked for %s hooks twice", r.Need.Hooks)
+			}
+			in.Hooks[r.Need.Hooks] = e.callHooks(ctx, &req, &req.Canary, r.Need.Hooks, payloadPhase(r.Need.Hooks, req.Status.Phase), checksum)
+		default:
+			return analysis.Decision{}, errors.New("analysis core returned an empty need")
+		}
+	}
+	return analysis.Decision{}, fmt.Errorf("analysis core did not decide within %d steps", maxSteps)
+}
+
+// payloadPhase is the phase Flagger puts in each hook type's payload.
+func payloadPhase(t analysis.HookType, current analysis.Phase) analysis.Phase {
+	switch t {
+	case analysis.HookConfirmRollout, analysis.HookRollback, analysis.HookEvent:
+		if current == "" {
+			return analysis.PhaseInitializing
+		}
+		return current
+	default:
+		return analysis.PhaseProgressing
+	}
+}
+
+// callHooks calls the canary's hooks of one type in spec order. Gating hooks
+// stop at the first failure; rollback hooks stop at the first success (any
+// success signals a rollback).
+func (e *Engine) callHooks(ctx context.Context, req *TickRequest, c *analysis.Canary, t analysis.HookType, phase analysis.Phase, checksum string) []analysis.HookResult {
+	results := []analysis.HookResult{}
+	a := c.GetAnalysis()
+	if a == nil {
+		return results
+	}
+	for _, h := range a.Webhooks {
+		if analysis.NormalizeHookType(h.Type) != t {
+			continue
+		}
+		err := e.callOne(ctx, req, h, webhooks.Payload{
+			Name: c.Metadata.Name, Namespace: c.Metadata.Namespace, Phase: string(phase),
+			Checksum: checksum, Metadata: hookMetadata(h),
+		})
+		r := analysis.HookResult{Name: h.Name, Type: t}
+		if err != nil {
+			r.Err = err.Error()
+		}
+		results = append(results, r)
+		e.opts.Logger.Debug("webhook", "type", t, "name", h.Name, "passed", err == nil, "error", r.Err)
+		if t == analysis.HookRollback {
+			if err == nil {
+				break
+			}
+		} else if err != nil {
+			break
+		}
+	}
+	return results
+}
+
+func hookMetadata(h analysis.Webhook) map[string]string {
+	if h.Metadata == nil {
+		return nil
+	}
+	return *h.Metadata
+}
+
+func (e *Engine) callOne(ctx context.Context, req *TickRequest, h analysis.Webhook, p webhooks.Payload) error {
+	caller := e.opts.Hooks
+	if req.Hooks != nil {
+		caller = req.Hooks
+	}
+	if caller == nil {
+		return errors.New("no webhook caller configured")
+	}
+	timeout, err := webhooks.ParseTimeout(h.Timeout)
+	if err != nil {
+		return fmt.Errorf("webhook %s: %w", h.Name, err)
+	}
+	return caller.Call(ctx, webhooks.Hook{
+		Name: h.Name, URL: h.URL, Type: string(analysis.NormalizeHookType(h.Type)), Timeout: timeout,
+		Retries: h.Retries, DisableTLS: h.DisableTLS, Metadata: hookMetadata(h),
+	}, p)
+}
+
+// afterDecision runs the post-rollout hooks a decision asks for and posts
+// its events to event hooks. Their failures are recorded, never decisive.
+func (e *Engine) afterDecision(ctx context.Context, req *TickRequest, checksum string, d *analysis.Decision) {
+	if d.PostRollout != "" {
+		d.Hooks = append(d.Hooks, e.callHooks(ctx, req, &req.Canary, analysis.HookPostRollout, d.PostRollout, checksum)...)
+	}
+	a := req.Canary.GetAnalysis()
+	if a == nil || len(d.Events) == 0 {
+		return
+	}
+	for _, h := range a.Webhooks {
+		if h.Type != analysis.HookEvent {
+			continue
+		}
+		for _, ev := range d.Events {
+			p := webhooks.EventPayload(req.Canary.Metadata.Name, req.Canary.Metadata.Namespace, string(d.Status.Phase),
+				checksum, ev.Message, string(ev.Type), req.Now, hookMetadata(h))
+			err := e.callOne(ctx, req, h, p)
+			r := analysis.HookResult{Name: h.Name, Type: analysis.HookEvent}
+			if err != nil {
+				r.Err = err.Error()
+			}
+			d.Hooks = append(d.Hooks, r)
+		}
+	}
+}
+
+// SpecChecksum is a stable hash of the canary's spec, used as the webhook
+// payload checksum when the caller supplies none (Flagger hashes its tracked
+// configs and last applied spec; the value is opaque to webhooks).
+func SpecChecksum(c *analysis.Canary) string {
+	b, err := json.Marshal(c.Spec)
+	if err != nil {
+		return ""
+	}
+	h := fnv.New32a()
+	h.Write(b)
+	return strconv.FormatUint(uint64(h.Sum32()), 36)
+}

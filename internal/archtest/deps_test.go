@@ -1,0 +1,159 @@
+// Package archtest enforces the dependency direction of docs/architecture.md.
+package archtest
+
+import (
+	"bufio"
+	"bytes"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/augurproj/augur"
+
+type pkg struct {
+	path    string
+	imports []string
+}
+
+// list runs `go list` on the whole module and returns each package with its
+// direct imports (test imports excluded).
+func list(t *testing.T) []pkg {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []pkg
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 {
+			continue
+		}
+		pkgs = append(pkgs, pkg{path: f[0], imports: f[1:]})
+	}
+	return pkgs
+}
+
+func deps(t *testing.T, p string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", p).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", p, err)
+	}
+	return strings.Fields(string(out))
+}
+
+func rel(p string) string { return strings.TrimPrefix(strings.TrimPrefix(p, module), "/") }
+
+// homes: a heavy dependency (import path prefix) may be imported directly
+// only by packages under one of the listed homes.
+var homes = []struct {
+	dep   string
+	homes []string
+}{
+	{"k8s.io/client-go", []string{"kube"}},
+	{"k8s.io/apimachinery", []string{"kube"}},
+	{"k8s.io/api", []string{"kube"}},
+	{"github.com/spf13/cobra", []string{"internal/cli"}},
+	{"github.com/hashicorp/go-plugin", []string{"plugins"}},
+	{"github.com/argoproj/argo-rollouts", []string{"plugins/argo"}},
+	{"github.com/prometheus/client_golang/api", []string{"metrics/prometheus"}},
+	{"github.com/prometheus/client_golang/prometheus", []string{"server"}},
+	{"github.com/prometheus/prometheus", []string{"metrics/recorded", "internal/testfile"}},
+	{"github.com/Masterminds/sprig", []string{"templates"}},
+}
+
+func under(p, home string) bool { return p == home || strings.HasPrefix(p, home+"/") }
+
+func TestHeavyDependenciesLiveInOnePackage(t *testing.T) {
+	for _, p := range list(t) {
+		r := rel(p.path)
+		for _, imp := range p.imports {
+			for _, h := range homes {
+				if imp != h.dep && !strings.HasPrefix(imp, h.dep+"/") {
+					continue
+				}
+				ok := false
+				for _, home := range h.homes {
+					ok = ok || under(r, home)
+				}
+				if !ok {
+					t.Errorf("%s imports %s; only %v may", r, imp, h.homes)
+				}
+			}
+		}
+	}
+}
+
+// Leaf packages import no other augur package but the ones listed.
+var leaves = map[string][]string{
+	"analysis":              {},
+	"analysis/judges":       {"analysis"},
+	"templates":             {},
+	"metrics":               {},
+	"metrics/prometheus":    {"metrics"},
+	"metrics/recorded":      {"metrics"},
+	"metrics/metricstest":   {"metrics"},
+	"webhooks":              {},
+	"webhooks/webhookstest": {},
+	"manifest":              {"analysis"},
+}
+
+func TestLeavesDoNotImportEachOther(t *testing.T) {
+	for _, p := range list(t) {
+		allowed, isLeaf := leaves[rel(p.path)]
+		if !isLeaf {
+			continue
+		}
+		for _, imp := range p.imports {
+			if !strings.HasPrefix(imp, module+"/") {
+				continue
+			}
+			ok := false
+			for _, a := range allowed {
+				ok = ok || rel(imp) == a
+			}
+			if !ok {
+				t.Errorf("leaf package %s imports %s (allowed: %v)", rel(p.path), rel(imp), allowed)
+			}
+		}
+	}
+}
+
+func TestEngineImportsNoTransport(t *testing.T) {
+	banned := []string{"server", "plugins", "kube", "internal/cli", "metrics/prometheus", "metrics/recorded"}
+	for _, p := range list(t) {
+		if !under(rel(p.path), "engine") {
+			continue
+		}
+		for _, imp := range p.imports {
+			for _, b := range banned {
+				if under(rel(imp), b) {
+					t.Errorf("%s imports %s", rel(p.path), rel(imp))
+				}
+			}
+		}
+	}
+}
+
+func TestPureCoreIsStandardLibraryOnly(t *testing.T) {
+	for _, p := range []string{module + "/analysis", module + "/analysis/judges", module + "/metrics", module + "/webhooks"} {
+		for _, d := range deps(t, p) {
+			if d != p && !strings.HasPrefix(d, p+"/") && !(strings.HasSuffix(p, "/judges") && d == module+"/analysis") {
+				t.Errorf("%s depends on non-standard package %s", rel(p), d)
+			}
+		}
+	}
+}
+
+func TestBinaryDoesNotPullTSDB(t *testing.T) {
+	for _, d := range deps(t, module+"/cmd/augur") {
+		if d == "github.com/prometheus/prometheus/tsdb" || strings.HasPrefix(d, "github.com/prometheus/prometheus/discovery") ||
+			strings.HasPrefix(d, "github.com/aws/") || strings.HasPrefix(d, "cloud.google.com/") || strings.HasPrefix(d, "github.com/Azure/") {
+			t.Errorf("cmd/augur depends on %s (tsdb and its cloud SDKs must stay out of the binary)", d)
+		}
+	}
+}

@@ -1,0 +1,196 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/augurproj/augur/analysis"
+	"github.com/augurproj/augur/engine"
+)
+
+// AnalyzeOptions are `augur analyze`'s inputs.
+type AnalyzeOptions struct {
+	IO          *IOStreams
+	Files       fileFlags
+	Engine      engineFlags
+	Source      sourceFlags
+	Status      statusFlags
+	Hooks       hookFlags
+	NewRevision bool
+	Checksum    string
+	At          string
+	Output      string
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// NewCmdAnalyze builds `augur analyze`.
+func NewCmdAnalyze(ios *IOStreams, runF func(*cobra.Command, *AnalyzeOptions) error) *cobra.Command {
+	opts := &AnalyzeOptions{IO: ios, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "analyze -f FILE... [--status FILE | --phase P --weight W ...] (--data FILE --at TIME | --prometheus URL)",
+		Short: "Decide one analysis tick: advance, hold, promote or roll back",
+		Long: `Run one tick of Flagger's analysis for a Canary in its current status: the webhooks the
+tick needs, every metric, and the decision with the next status, Flagger's events and each
+check's numbers.
+
+Exit codes: 0 advance or promote, 1 hold, 3 roll back, 2 bad input.`,
+		Example: `  augur analyze -f testdata/podinfo/ --data testdata/podinfo/healthy.om --at +12m --weight 20 --webhooks pass
+  augur analyze -f canary.yaml --status status.json --prometheus http://127.0.0.1:9090 -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd, opts)
+			}
+			return analyzeRun(cmd, opts)
+		},
+	}
+	opts.Files.register(cmd)
+	opts.Engine.registerMesh(cmd)
+	opts.Source.register(cmd)
+	opts.Status.register(cmd, string(analysis.PhaseProgressing))
+	opts.Hooks.register(cmd, "call")
+	cmd.Flags().BoolVar(&opts.NewRevision, "new-revision", false, "the target's spec changed since the last promotion (starts or restarts an analysis)")
+	cmd.Flags().StringVar(&opts.Checksum, "checksum", "", "checksum passed to webhooks (default: a hash of the Canary spec)")
+	cmd.Flags().StringVar(&opts.At, "at", "", "tick time: RFC 3339, Unix seconds, +DUR after the data's start or -DUR before its end (default: now, or the end of recorded data)")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
+	if err := checkOutput(opts.Output); err != nil {
+		return badInput(err)
+	}
+	set, err := opts.Files.load(opts.IO)
+	if err != nil {
+		return badInput(err)
+	}
+	c, err := opts.Files.one(set)
+	if err != nil {
+		return badInput(err)
+	}
+	st, err := opts.Status.status(cmd, opts.IO)
+	if err != nil {
+		return badInput(err)
+	}
+	hooks, err := opts.Hooks.caller()
+	if err != nil {
+		return badInput(err)
+	}
+	src, err := opts.Source.open(false)
+	if err != nil {
+		return badInput(err)
+	}
+	at, err := parseTime("at", opts.At, src.start, src.end)
+	if err != nil {
+		return badInput(err)
+	}
+	if at.IsZero() && !src.end.IsZero() {
+		at = src.end
+	}
+	now := at
+	if now.IsZero() {
+		now = opts.Now()
+	}
+	eng, err := opts.Engine.newEngine(src.registry, set, hooks, opts.Source.apply)
+	if err != nil {
+		return badInput(err)
+	}
+	d, err := eng.Tick(cmd.Context(), engine.TickRequest{
+		Canary: c, Status: st, NewRevision: opts.NewRevision, Checksum: opts.Checksum, At: at, Now: now,
+	})
+	if err != nil {
+		return err
+	}
+	if opts.Output == "json" {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(d); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(opts.IO.Out, "Canary %s/%s, tick at %s (%s)\n", c.Metadata.Namespace, c.Metadata.Name,
+			now.UTC().Format(time.RFC3339), src.desc)
+		writeDecision(opts.IO.Out, st, d)
+	}
+	switch d.Action {
+	case analysis.ActionHold:
+		return &ExitError{Code: ExitCheckFail}
+	case analysis.ActionRollback:
+		return &ExitError{Code: ExitRolledBack}
+	}
+	return nil
+}
+
+func writeDecision(w io.Writer, before analysis.CanaryStatus, d analysis.Decision) {
+	fmt.Fprintf(w, "Action:  %s\n", d.Action)
+	fmt.Fprintf(w, "Status:  %s\n", describeTransition(before, d.Status))
+	fmt.Fprintf(w, "Traffic: primary %d%%, canary %d%%%s\n", d.Weights.Primary, d.Weights.Canary, mirroredNote(d.Weights.Mirrored))
+	if len(d.Events) > 0 {
+		fmt.Fprintln(w, "Events:")
+		writeEvents(w, "  ", d.Events)
+	}
+	if len(d.Hooks) > 0 {
+		fmt.Fprintln(w, "Webhooks:")
+		for _, h := range d.Hooks {
+			res := "passed"
+			if !h.Passed() {
+				res = "failed: " + h.Err
+			}
+			fmt.Fprintf(w, "  %-24s %-10s %s\n", h.Type, h.Name, res)
+		}
+	}
+	if len(d.Checks) > 0 {
+		fmt.Fprintln(w, "Checks:")
+		writeChecks(w, "  ", d.Checks)
+	}
+	if len(d.Reasons) > 0 {
+		fmt.Fprintln(w, "Why:")
+		for _, r := range d.Reasons {
+			fmt.Fprintf(w, "  - %s\n", r)
+		}
+	}
+}
+
+func mirroredNote(m bool) string {
+	if m {
+		return " (mirrored)"
+	}
+	return ""
+}
+
+func describeTransition(a, b analysis.CanaryStatus) string {
+	var parts []string
+	if a.Phase != b.Phase {
+		parts = append(parts, fmt.Sprintf("%s → %s", orDash(string(a.Phase)), b.Phase))
+	} else {
+		parts = append(parts, string(b.Phase))
+	}
+	if a.CanaryWeight != b.CanaryWeight {
+		parts = append(parts, fmt.Sprintf("weight %d → %d", a.CanaryWeight, b.CanaryWeight))
+	} else {
+		parts = append(parts, fmt.Sprintf("weight %d", b.CanaryWeight))
+	}
+	if a.FailedChecks != b.FailedChecks {
+		parts = append(parts, fmt.Sprintf("failed checks %d → %d", a.FailedChecks, b.FailedChecks))
+	} else {
+		parts = append(parts, fmt.Sprintf("failed checks %d", b.FailedChecks))
+	}
+	if a.Iterations != b.Iterations {
+		parts = append(parts, fmt.Sprintf("iterations %d → %d", a.Iterations, b.Iterations))
+	} else if b.Iterations != 0 {
+		parts = append(parts, fmt.Sprintf("iterations %d", b.Iterations))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func writeEvents(w io.Writer, indent string, evs []analysis.Event) {
+	for _, e := range evs {
+		fmt.Fprintf(w, "%s%-8s %s\n", indent, e.Type, e.Message)
+	}
+}

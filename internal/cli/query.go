@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/augurproj/augur/analysis"
+)
+
+// QueryOptions are `augur query`'s inputs.
+type QueryOptions struct {
+	IO     *IOStreams
+	Files  fileFlags
+	Engine engineFlags
+	Source sourceFlags
+	At     string
+	Output string
+}
+
+// NewCmdQuery builds `augur query`.
+func NewCmdQuery(ios *IOStreams, runF func(*cobra.Command, *QueryOptions) error) *cobra.Command {
+	opts := &QueryOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "query -f FILE... (--data FILE | --prometheus URL) [--at TIME]",
+		Short: "Run every metric of the Canary once and check each value against its range",
+		Long: `Render and run every metric of each Canary once, print each value (or error) and whether
+it passes its threshold range. Exit code 1 when a check fails.`,
+		Example: `  augur query -f testdata/podinfo/ --data testdata/podinfo/healthy.om --at +10m
+  augur query -f canary.yaml --prometheus http://127.0.0.1:9090 -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd, opts)
+			}
+			return queryRun(cmd, opts)
+		},
+	}
+	opts.Files.register(cmd)
+	opts.Engine.registerMesh(cmd)
+	opts.Source.register(cmd)
+	cmd.Flags().StringVar(&opts.At, "at", "", "evaluation time: RFC 3339, Unix seconds, +DUR after the data's start or -DUR before its end (default: now, or the end of recorded data)")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+type queriedCanary struct {
+	Name      string           `json:"name"`
+	Namespace string           `json:"namespace"`
+	At        *time.Time       `json:"at,omitempty"`
+	Checks    []analysis.Check `json:"checks"`
+}
+
+func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
+	if err := checkOutput(opts.Output); err != nil {
+		return badInput(err)
+	}
+	set, err := opts.Files.load(opts.IO)
+	if err != nil {
+		return badInput(err)
+	}
+	canaries, err := opts.Files.pick(set)
+	if err != nil {
+		return badInput(err)
+	}
+	src, err := opts.Source.open(false)
+	if err != nil {
+		return badInput(err)
+	}
+	at, err := parseTime("at", opts.At, src.start, src.end)
+	if err != nil {
+		return badInput(err)
+	}
+	if at.IsZero() && !src.end.IsZero() {
+		at = src.end
+	}
+	eng, err := opts.Engine.newEngine(src.registry, set, nil, opts.Source.apply)
+	if err != nil {
+		return badInput(err)
+	}
+	var out []queriedCanary
+	failed := false
+	for i := range canaries {
+		c := &canaries[i]
+		plans, err := eng.Plan(cmd.Context(), c)
+		if err != nil {
+			return err
+		}
+		obs := eng.Evaluate(cmd.Context(), plans, at)
+		qc := queriedCanary{Name: c.Metadata.Name, Namespace: c.Metadata.Namespace, Checks: []analysis.Check{}}
+		if !at.IsZero() {
+			t := at.UTC()
+			qc.At = &t
+		}
+		for _, o := range obs {
+			ch := analysis.CheckObservation(o)
+			failed = failed || !ch.Passed
+			qc.Checks = append(qc.Checks, ch)
+		}
+		out = append(out, qc)
+	}
+	if opts.Output == "json" {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(map[string]any{"canaries": out}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(opts.IO.Out, "Source: %s\n", src.desc)
+		for _, qc := range out {
+			fmt.Fprintln(opts.IO.Out)
+			when := "now"
+			if qc.At != nil {
+				when = qc.At.Format(time.RFC3339)
+			}
+			fmt.Fprintf(opts.IO.Out, "Canary %s/%s at %s\n", qc.Namespace, qc.Name, when)
+			writeChecks(opts.IO.Out, "  ", qc.Checks)
+		}
+	}
+	if failed {
+		return &ExitError{Code: ExitCheckFail}
+	}
+	return nil
+}
+
+// writeChecks prints a check table: metric, value, range, verdict.
+func writeChecks(w io.Writer, indent string, checks []analysis.Check) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, c := range checks {
+		verdict := "pass"
+		if !c.Passed {
+			verdict = "FAIL"
+		}
+		val := "-"
+		if c.Value != nil {
+			val = formatValue(c.Kind, *c.Value)
+		}
+		detail := formatRange(analysis.ThresholdRange{Min: c.Min, Max: c.Max}, c.Kind)
+		if c.Error != "" {
+			val = "error"
+			detail += "  (" + c.Error + ")"
+		}
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\n", indent, c.Metric, val, verdict, detail)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,206 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/augurproj/augur/analysis"
+	"github.com/augurproj/augur/engine"
+	"github.com/augurproj/augur/metrics"
+)
+
+// RenderOptions are `augur render`'s inputs.
+type RenderOptions struct {
+	IO     *IOStreams
+	Files  fileFlags
+	Engine engineFlags
+	Output string
+}
+
+// NewCmdRender builds `augur render`. runF replaces the run function in tests.
+func NewCmdRender(ios *IOStreams, runF func(*cobra.Command, *RenderOptions) error) *cobra.Command {
+	opts := &RenderOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "render -f FILE...",
+		Short: "Print each metric's rendered query, provider and threshold range",
+		Long: `Render every metric of every Canary in the files exactly as it would be sent: builtin
+metrics with Flagger's query for the selected mesh, inline queries and MetricTemplates with
+their variables. Queries are whitespace-collapsed as Flagger sends them.`,
+		Example: `  augur render -f testdata/podinfo/
+  augur render -f canary.yaml -f templates.yaml --mesh-provider linkerd -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd, opts)
+			}
+			return renderRun(cmd, opts)
+		},
+	}
+	opts.Files.register(cmd)
+	opts.Engine.registerMesh(cmd)
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+type renderedMetric struct {
+	Name           string                  `json:"name"`
+	Query          string                  `json:"query"`
+	Provider       renderedProvider        `json:"provider"`
+	ThresholdRange analysis.ThresholdRange `json:"thresholdRange"`
+	Interval       string                  `json:"interval"`
+	Kind           analysis.MetricKind     `json:"kind"`
+	Observer       string                  `json:"observer,omitempty"`
+	Template       string                  `json:"template,omitempty"`
+	Error          string                  `json:"error,omitempty"`
+}
+
+type renderedProvider struct {
+	Type    string `json:"type"`
+	Address string `json:"address"`
+}
+
+type renderedCanary struct {
+	Name      string           `json:"name"`
+	Namespace string           `json:"namespace"`
+	Metrics   []renderedMetric `json:"metrics"`
+}
+
+// effectiveRange is the range a check compares against: thresholdRange, or
+// the deprecated threshold turned into its per-kind bound.
+func effectiveRange(kind analysis.MetricKind, m analysis.Metric) analysis.ThresholdRange {
+	if m.ThresholdRange != nil {
+		return *m.ThresholdRange
+	}
+	t := m.Threshold
+	if kind == analysis.KindSuccessRate {
+		return analysis.ThresholdRange{Min: &t}
+	}
+	return analysis.ThresholdRange{Max: &t}
+}
+
+func renderRun(cmd *cobra.Command, opts *RenderOptions) error {
+	if err := checkOutput(opts.Output); err != nil {
+		return badInput(err)
+	}
+	set, err := opts.Files.load(opts.IO)
+	if err != nil {
+		return badInput(err)
+	}
+	canaries, err := opts.Files.pick(set)
+	if err != nil {
+		return badInput(err)
+	}
+	eng, err := opts.Engine.newEngine(&metrics.Registry{}, set, nil)
+	if err != nil {
+		return badInput(err)
+	}
+	var out []renderedCanary
+	failed := false
+	for i := range canaries {
+		c := &canaries[i]
+		plans, err := eng.Plan(cmd.Context(), c)
+		if err != nil {
+			return err
+		}
+		rc := renderedCanary{Name: c.Metadata.Name, Namespace: c.Metadata.Namespace, Metrics: []renderedMetric{}}
+		for _, p := range plans {
+			rm := renderedMetric{
+				Name: p.Name, Query: p.Query, Interval: p.Interval, Kind: p.Kind, Observer: p.Observer, Template: p.Template,
+				Provider:       renderedProvider{Type: p.Provider.Type, Address: p.Provider.Address},
+				ThresholdRange: effectiveRange(p.Kind, p.Metric),
+			}
+			if p.Err != nil {
+				rm.Error = p.Err.Message
+				failed = true
+			}
+			rc.Metrics = append(rc.Metrics, rm)
+		}
+		out = append(out, rc)
+	}
+	if opts.Output == "json" {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(map[string]any{"canaries": out}); err != nil {
+			return err
+		}
+	} else {
+		writeRenderText(opts, out)
+	}
+	if failed {
+		return &ExitError{Code: ExitBadInput, Err: fmt.Errorf("some metrics could not be rendered")}
+	}
+	return nil
+}
+
+func writeRenderText(opts *RenderOptions, out []renderedCanary) {
+	w := opts.IO.Out
+	for i, rc := range out {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "Canary %s/%s\n", rc.Namespace, rc.Name)
+		if len(rc.Metrics) == 0 {
+			fmt.Fprintln(w, "  (no metrics)")
+		}
+		for _, m := range rc.Metrics {
+			fmt.Fprintf(w, "\n  %s (%s)\n", m.Name, describeKind(m.Kind, m.Observer, m.Template))
+			tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+			if m.Provider.Type != "" {
+				fmt.Fprintf(tw, "    provider:\t%s %s\n", m.Provider.Type, m.Provider.Address)
+			}
+			fmt.Fprintf(tw, "    interval:\t%s\n", orDash(m.Interval))
+			fmt.Fprintf(tw, "    range:\t%s\n", formatRange(m.ThresholdRange, m.Kind))
+			if m.Error != "" {
+				fmt.Fprintf(tw, "    error:\t%s\n", m.Error)
+			} else {
+				fmt.Fprintf(tw, "    query:\t%s\n", strings.TrimSpace(m.Query))
+			}
+			tw.Flush()
+		}
+	}
+}
+
+func describeKind(k analysis.MetricKind, observer, template string) string {
+	switch k {
+	case analysis.KindSuccessRate, analysis.KindDuration:
+		return "builtin, " + observer + " queries"
+	case analysis.KindQuery:
+		return "inline query"
+	default:
+		if template == "" {
+			return "template"
+		}
+		return "template " + template
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func checkOutput(o string) error {
+	if o != "text" && o != "json" {
+		return fmt.Errorf("--output %q: want text or json", o)
+	}
+	return nil
+}
+
+// engineFlags are the engine settings shared by the commands.
+type engineFlags struct {
+	MeshProvider  string
+	MetricsServer string
+}
+
+func (e *engineFlags) registerMesh(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&e.MeshProvider, "mesh-provider", analysis.DefaultMeshProvider,
+		"Flagger's global -mesh-provider (a Canary's spec.provider wins)")
+	cmd.Flags().StringVar(&e.MetricsServer, "metrics-server", engine.DefaultMetricsServer,
+		"Flagger's global -metrics-server for builtin and inline-query metrics (a Canary's spec.metricsServer wins)")
+}

@@ -1,0 +1,212 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/augurproj/augur/analysis"
+	"github.com/augurproj/augur/engine"
+)
+
+// ReplayOptions are `augur replay`'s inputs.
+type ReplayOptions struct {
+	IO       *IOStreams
+	Files    fileFlags
+	Engine   engineFlags
+	Source   sourceFlags
+	Status   statusFlags
+	Hooks    hookFlags
+	Start    string
+	Interval time.Duration
+	MaxTicks int
+	Output   string
+}
+
+// NewCmdReplay builds `augur replay`.
+func NewCmdReplay(ios *IOStreams, runF func(*cobra.Command, *ReplayOptions) error) *cobra.Command {
+	opts := &ReplayOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "replay -f FILE... (--data FILE | --prometheus URL) [--start TIME]",
+		Short: "Replay a whole rollout on a simulated clock and say how it would end",
+		Long: `Replay a Canary's analysis over recorded data (or a live Prometheus's history): one tick
+every analysis.interval from --start, each tick's status feeding the next, until the canary
+is Succeeded or Failed or --max-ticks is reached. Prints Flagger's events per tick with the
+metric values behind each decision.
+
+The replay starts from the status given by --status (default: Progressing, weight 0, no
+failed checks — right after a new revision was detected), so its first tick is the
+pre-rollout tick. Webhooks default to pass.
+
+Exit codes: 0 promoted, 3 rolled back, 1 neither (stopped at --max-ticks), 2 bad input.`,
+		Example: `  augur replay -f testdata/podinfo/ --data testdata/podinfo/healthy.om
+  augur replay -f canary.yaml --prometheus http://127.0.0.1:9090 --start 2026-11-01T10:02:00Z -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd, opts)
+			}
+			return replayRun(cmd, opts)
+		},
+	}
+	opts.Files.register(cmd)
+	opts.Engine.registerMesh(cmd)
+	opts.Source.register(cmd)
+	opts.Status.register(cmd, string(analysis.PhaseProgressing))
+	opts.Hooks.register(cmd, "pass")
+	cmd.Flags().StringVar(&opts.Start, "start", "", "first tick: RFC 3339, Unix seconds or +DUR after the data's start (default: the first full metric window of the data)")
+	cmd.Flags().DurationVar(&opts.Interval, "interval", 0, "time between ticks (default: the Canary's analysis.interval)")
+	cmd.Flags().IntVar(&opts.MaxTicks, "max-ticks", engine.DefaultMaxTicks, "stop after this many ticks")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+type replayTickJSON struct {
+	Time         time.Time        `json:"time"`
+	Phase        analysis.Phase   `json:"phase"`
+	CanaryWeight int              `json:"canaryWeight"`
+	FailedChecks int              `json:"failedChecks"`
+	Iterations   int              `json:"iterations"`
+	Action       analysis.Action  `json:"action"`
+	Events       []analysis.Event `json:"events"`
+	Checks       []analysis.Check `json:"checks"`
+	Reasons      []string         `json:"reasons,omitempty"`
+}
+
+// firstWindow is the default start of a replay over recorded data: the data's
+// start plus the longest metric window, so every rate() has a full window.
+func firstWindow(start time.Time, plans []engine.MetricPlan) time.Time {
+	longest := time.Minute
+	for _, p := range plans {
+		if d, err := time.ParseDuration(p.Interval); err == nil && d > longest {
+			longest = d
+		}
+	}
+	return start.Add(longest)
+}
+
+func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
+	if err := checkOutput(opts.Output); err != nil {
+		return badInput(err)
+	}
+	set, err := opts.Files.load(opts.IO)
+	if err != nil {
+		return badInput(err)
+	}
+	c, err := opts.Files.one(set)
+	if err != nil {
+		return badInput(err)
+	}
+	st, err := opts.Status.status(cmd, opts.IO)
+	if err != nil {
+		return badInput(err)
+	}
+	hooks, err := opts.Hooks.caller()
+	if err != nil {
+		return badInput(err)
+	}
+	src, err := opts.Source.open(true)
+	if err != nil {
+		return badInput(err)
+	}
+	start, err := parseTime("start", opts.Start, src.start, src.end)
+	if err != nil {
+		return badInput(err)
+	}
+	eng, err := opts.Engine.newEngine(src.registry, set, hooks, opts.Source.apply)
+	if err != nil {
+		return badInput(err)
+	}
+	if start.IsZero() {
+		if src.start.IsZero() {
+			return badInput(fmt.Errorf("--start is required with --prometheus"))
+		}
+		plans, err := eng.Plan(cmd.Context(), &c)
+		if err != nil {
+			return err
+		}
+		start = firstWindow(src.start, plans)
+	}
+	interval := opts.Interval
+	if interval <= 0 {
+		interval = c.GetAnalysis().IntervalDuration()
+	}
+	req := engine.ReplayRequest{Canary: c, Status: st, Start: start, Interval: interval, MaxTicks: opts.MaxTicks}
+	text := opts.Output == "text"
+	if text {
+		fmt.Fprintf(opts.IO.Out, "Replaying canary %s/%s from %s, one tick every %s\nSource: %s\n",
+			c.Metadata.Namespace, c.Metadata.Name, start.UTC().Format(time.RFC3339), interval, src.desc)
+		req.Progress = func(n int, t engine.ReplayTick) {
+			writeReplayTick(opts, n, t)
+		}
+	} else if opts.IO.IsTerminal {
+		req.Progress = func(n int, t engine.ReplayTick) {
+			fmt.Fprintf(opts.IO.ErrOut, "\rtick %d  %s  weight %d  failed checks %d   ", n,
+				t.Decision.Status.Phase, t.Decision.Status.CanaryWeight, t.Decision.Status.FailedChecks)
+		}
+	}
+	res, err := eng.Replay(cmd.Context(), req)
+	if opts.IO.IsTerminal && !text {
+		fmt.Fprintln(opts.IO.ErrOut)
+	}
+	if err != nil {
+		return err
+	}
+	if text {
+		fmt.Fprintln(opts.IO.Out)
+		fmt.Fprintln(opts.IO.Out, replaySummary(res))
+	} else {
+		ticks := make([]replayTickJSON, 0, len(res.Ticks))
+		for _, t := range res.Ticks {
+			d := t.Decision
+			ticks = append(ticks, replayTickJSON{
+				Time: t.Time.UTC(), Phase: d.Status.Phase, CanaryWeight: d.Status.CanaryWeight,
+				FailedChecks: d.Status.FailedChecks, Iterations: d.Status.Iterations, Action: d.Action,
+				Events: nonNil(d.Events), Checks: nonNil(d.Checks), Reasons: d.Reasons,
+			})
+		}
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(map[string]any{"result": res.Result, "finished": res.Finished, "ticks": ticks}); err != nil {
+			return err
+		}
+	}
+	switch {
+	case res.Result == analysis.PhaseSucceeded:
+		return nil
+	case res.Result == analysis.PhaseFailed:
+		return &ExitError{Code: ExitRolledBack}
+	default:
+		return &ExitError{Code: ExitCheckFail}
+	}
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func replaySummary(res engine.ReplayResult) string {
+	n := len(res.Ticks)
+	switch res.Result {
+	case analysis.PhaseSucceeded:
+		return fmt.Sprintf("Result: Succeeded after %d ticks — the canary would be promoted.", n)
+	case analysis.PhaseFailed:
+		return fmt.Sprintf("Result: Failed after %d ticks — the canary would be rolled back.", n)
+	}
+	return fmt.Sprintf("Result: still %s after %d ticks (stopped at --max-ticks).", res.Result, n)
+}
+
+func writeReplayTick(opts *ReplayOptions, n int, t engine.ReplayTick) {
+	w := opts.IO.Out
+	d := t.Decision
+	fmt.Fprintf(w, "\n#%-3d %s  %-8s %s\n", n, t.Time.UTC().Format("15:04:05"), d.Action, describeTransition(t.Before, d.Status))
+	writeEvents(w, "     ", d.Events)
+	if len(d.Checks) > 0 {
+		writeChecks(w, "       ", d.Checks)
+	}
+}

@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/augurproj/augur/analysis"
+)
+
+// readStatus reads a status file (JSON or YAML). It accepts a bare status
+// object or a Canary whose status is used.
+func readStatus(path string, ios *IOStreams) (analysis.CanaryStatus, error) {
+	var b []byte
+	var err error
+	if path == "-" {
+		b, err = io.ReadAll(io.LimitReader(ios.In, 1<<20))
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return analysis.CanaryStatus{}, fmt.Errorf("--status: %w", err)
+	}
+	j, err := yaml.YAMLToJSON(b)
+	if err != nil {
+		return analysis.CanaryStatus{}, fmt.Errorf("--status %s: %w", path, err)
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(j, &probe); err != nil {
+		return analysis.CanaryStatus{}, fmt.Errorf("--status %s: want an object: %w", path, err)
+	}
+	if raw, ok := probe["status"]; ok && probe["kind"] != nil {
+		j = raw // a whole Canary: take its status
+	}
+	var st analysis.CanaryStatus
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		return st, fmt.Errorf("--status %s: %w", path, err)
+	}
+	return st, nil
+}

@@ -1,0 +1,185 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/augurproj/augur/analysis"
+	"github.com/augurproj/augur/engine"
+)
+
+// Webhook modes a request may ask for.
+const (
+	WebhooksCall = "call"
+	WebhooksPass = "pass"
+	WebhooksFail = "fail"
+)
+
+// DecideRequest asks for one tick's decision.
+type DecideRequest struct {
+	// Canary is the whole Canary object (or at least its metadata and spec).
+	Canary analysis.Canary `json:"canary"`
+	// MetricTemplates resolve the Canary's templateRefs (searched before any
+	// cluster source the service was started with).
+	MetricTemplates []analysis.MetricTemplate `json:"metricTemplates,omitempty"`
+	// Status is the canary's current status.
+	Status analysis.CanaryStatus `json:"status"`
+	// NewRevision: the target changed since the last promotion.
+	NewRevision bool               `json:"newRevision,omitempty"`
+	Readiness   analysis.Readiness `json:"readiness,omitzero"`
+	// Checksum is passed through to webhook payloads.
+	Checksum string `json:"checksum,omitempty"`
+	// At is when metrics are evaluated (default: now; for recorded data: the data's end).
+	At *time.Time `json:"at,omitempty"`
+	// Webhooks is call (default), pass or fail.
+	Webhooks string `json:"webhooks,omitempty"`
+}
+
+// QueryRequest asks for one metric's value and check.
+type QueryRequest struct {
+	// Canary gives the template model (name, namespace, target, service, …)
+	// and, when Metric is empty, every metric of its analysis is evaluated.
+	Canary analysis.Canary `json:"canary"`
+	// Metric, when set, is the only metric evaluated (a builtin name, an
+	// inline query or a templateRef), as if it were the canary's only metric.
+	Metric *analysis.Metric `json:"metric,omitempty"`
+	// MetricTemplates resolve templateRefs.
+	MetricTemplates []analysis.MetricTemplate `json:"metricTemplates,omitempty"`
+	// At is the evaluation time (default: now / the data's end).
+	At *time.Time `json:"at,omitempty"`
+}
+
+// QueryResponse is the rendered queries, values and checks.
+type QueryResponse struct {
+	Checks []analysis.Check `json:"checks"`
+}
+
+// Options configures a Service.
+type Options struct {
+	// Engine evaluates requests. Required.
+	Engine *engine.Engine
+	// Hooks answers webhooks in "call" mode (default: the engine's own caller).
+	Hooks engine.HookCaller
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// DefaultAt, when set, gives the evaluation time of requests without one
+	// (recorded data: the end of the data).
+	DefaultAt func() time.Time
+}
+
+// Service answers decide and query requests.
+type Service struct {
+	opts Options
+}
+
+// New returns a Service.
+func New(opts Options) (*Service, error) {
+	if opts.Engine == nil {
+		return nil, errors.New("service: Options.Engine is required")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{opts: opts}, nil
+}
+
+// ErrBadRequest marks errors caused by the request (HTTP 400, plugin code InvalidArgument).
+var ErrBadRequest = errors.New("bad request")
+
+func bad(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadRequest, fmt.Sprintf(format, a...))
+}
+
+func (s *Service) times(at *time.Time) (evalAt, now time.Time) {
+	switch {
+	case at != nil:
+		evalAt = *at
+	case s.opts.DefaultAt != nil:
+		evalAt = s.opts.DefaultAt()
+	}
+	now = evalAt
+	if now.IsZero() {
+		now = s.opts.Now()
+	}
+	return evalAt, now
+}
+
+func validateCanary(c *analysis.Canary) error {
+	var errs []error
+	if c.Metadata.Name == "" {
+		errs = append(errs, bad("canary.metadata.name is required"))
+	}
+	if c.Spec.TargetRef.Name == "" {
+		errs = append(errs, bad("canary.spec.targetRef.name is required"))
+	}
+	if c.Metadata.Namespace == "" {
+		c.Metadata.Namespace = "default"
+	}
+	return errors.Join(errs...)
+}
+
+// Decide runs one tick.
+func (s *Service) Decide(ctx context.Context, req DecideRequest) (analysis.Decision, error) {
+	if err := validateCanary(&req.Canary); err != nil {
+		return analysis.Decision{}, err
+	}
+	var hooks engine.HookCaller
+	switch req.Webhooks {
+	case "", WebhooksCall:
+		hooks = s.opts.Hooks
+	case WebhooksPass:
+		hooks = engine.StaticHooks{Pass: true}
+	case WebhooksFail:
+		hooks = engine.StaticHooks{Pass: false}
+	default:
+		return analysis.Decision{}, bad("webhooks %q: want call, pass or fail", req.Webhooks)
+	}
+	evalAt, now := s.times(req.At)
+	tr := engine.TickRequest{
+		Canary: req.Canary, Status: req.Status, NewRevision: req.NewRevision, Readiness: req.Readiness,
+		Checksum: req.Checksum, At: evalAt, Now: now, Hooks: hooks,
+	}
+	if len(req.MetricTemplates) > 0 {
+		tr.Templates = engine.StaticTemplates(req.MetricTemplates)
+	}
+	return s.opts.Engine.Tick(ctx, tr)
+}
+
+// Query renders and runs metrics and checks each value against its range.
+func (s *Service) Query(ctx context.Context, req QueryRequest) (QueryResponse, error) {
+	c := req.Canary
+	if req.Metric != nil {
+		if req.Metric.Name == "" {
+			return QueryResponse{}, bad("metric.name is required")
+		}
+		a := analysis.Analysis{}
+		if orig := c.GetAnalysis(); orig != nil {
+			a = *orig
+		}
+		a.Metrics = []analysis.Metric{*req.Metric}
+		c.Spec.Analysis = &a
+		c.Spec.CanaryAnalysis = nil
+	}
+	if err := validateCanary(&c); err != nil {
+		return QueryResponse{}, err
+	}
+	if c.GetAnalysis() == nil || len(c.GetAnalysis().Metrics) == 0 {
+		return QueryResponse{}, bad("no metric to query: give metric, or a canary with analysis.metrics")
+	}
+	var extra engine.TemplateSource
+	if len(req.MetricTemplates) > 0 {
+		extra = engine.StaticTemplates(req.MetricTemplates)
+	}
+	plans, err := s.opts.Engine.PlanWith(ctx, &c, extra)
+	if err != nil {
+		return QueryResponse{}, err
+	}
+	evalAt, _ := s.times(req.At)
+	resp := QueryResponse{Checks: []analysis.Check{}}
+	for _, o := range s.opts.Engine.Evaluate(ctx, plans, evalAt) {
+		resp.Checks = append(resp.Checks, analysis.CheckObservation(o))
+	}
+	return resp, nil
+}
