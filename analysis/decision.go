@@ -67,6 +67,12 @@ type Observation struct {
 	// ThresholdRange and Threshold are copied from the metric spec.
 	ThresholdRange *ThresholdRange `json:"thresholdRange,omitempty"`
 	Threshold      float64         `json:"threshold,omitempty"`
+	// Secret names the MetricTemplate's provider Secret (template kinds with
+	// ErrKindSecret); it only fills Flagger's event text.
+	Secret string `json:"secret,omitempty"`
+	// ProviderType is the MetricTemplate's provider type (template kinds with
+	// ErrKindProvider); it only fills Flagger's event text.
+	ProviderType string `json:"providerType,omitempty"`
 }
 
 // ObservationError is an error turned into data.
@@ -88,26 +94,45 @@ func (r HookResult) Passed() bool { return r.Err == "" }
 
 // Readiness is what the caller knows about the workloads. The zero value
 // means "ready, no deadline exceeded" — augur does not watch Deployments.
+//
+// DeadlineExceeded applies to the primary when PrimaryNotReady is set, or
+// when neither workload is flagged and the canary is Promoting or Finalising
+// (the promoted primary is what is rolling out then); otherwise it applies to
+// the canary.
 type Readiness struct {
-	// PrimaryNotReady / CanaryNotReady: retriable "waiting for rollout to finish".
+	// PrimaryNotReady and CanaryNotReady report a workload that is still
+	// rolling out; without DeadlineExceeded this is retriable ("waiting for
+	// rollout to finish"): the tick holds and no failed check is counted.
 	PrimaryNotReady bool `json:"primaryNotReady,omitempty"`
 	CanaryNotReady  bool `json:"canaryNotReady,omitempty"`
-	// DeadlineExceeded: progress deadline exceeded (non-retriable → rollback).
+	// DeadlineExceeded reports that the progress deadline was exceeded
+	// (non-retriable): rollback, or a failed promotion while Promoting or
+	// Finalising, regardless of failedChecks.
 	DeadlineExceeded bool `json:"deadlineExceeded,omitempty"`
-	// Message is shown in the event when not ready.
+	// Message is the error text shown in the event (Flagger's
+	// "<name>-primary.<ns> not ready: …"); empty means a default text.
 	Message string `json:"message,omitempty"`
 }
 
 // Check is a metric's verdict in a Decision.
 type Check struct {
-	Metric string   `json:"metric"`
-	Kind   MetricKind `json:"kind"`
-	Query  string   `json:"query,omitempty"`
-	Value  *float64 `json:"value"`
-	Min    *float64 `json:"min"`
-	Max    *float64 `json:"max"`
-	Passed bool     `json:"passed"`
-	Error  string   `json:"error,omitempty"`
+	// Metric is analysis.metrics[].name.
+	Metric string `json:"metric"`
+	// Kind is the evaluation path the observation took.
+	Kind MetricKind `json:"kind"`
+	// Query is the query that ran, when known.
+	Query string `json:"query,omitempty"`
+	// Value is the observed value; nil when the observation failed or the
+	// value is not finite (NaN and ±Inf have no JSON form; Reason shows them).
+	Value *float64 `json:"value"`
+	// Min and Max are the effective inclusive bounds (from thresholdRange, or
+	// the deprecated threshold in its per-kind direction); nil is open.
+	Min *float64 `json:"min"`
+	Max *float64 `json:"max"`
+	// Passed reports whether the check passed.
+	Passed bool `json:"passed"`
+	// Error is the observation's error text when it had no value.
+	Error string `json:"error,omitempty"`
 	// Reason is a sentence a person can read: which rule fired and why.
 	Reason string `json:"reason"`
 }
@@ -123,8 +148,29 @@ const (
 
 // Event is an event Flagger would have recorded, with its exact message.
 type Event struct {
-	Type    EventType `json:"type"`
-	Message string    `json:"message"`
+	// Type is Normal or Warning.
+	Type EventType `json:"type"`
+	// Message is the event text.
+	Message string `json:"message"`
+}
+
+// AlertSeverity is the severity Flagger attaches to an alert.
+type AlertSeverity string
+
+// Flagger's alert severities.
+const (
+	SeverityInfo  AlertSeverity = "info"
+	SeverityWarn  AlertSeverity = "warn"
+	SeverityError AlertSeverity = "error"
+)
+
+// AlertMessage is a notification Flagger would have sent to its alert
+// providers (Slack, Teams, …) on this tick. Alerts are not Kubernetes events.
+type AlertMessage struct {
+	// Severity is info, warn or error.
+	Severity AlertSeverity `json:"severity"`
+	// Message is the alert text.
+	Message string `json:"message"`
 }
 
 // Decision is the answer to one tick.
@@ -138,6 +184,9 @@ type Decision struct {
 	Checks []Check `json:"checks"`
 	// Hooks are the webhook results consulted this tick, in call order.
 	Hooks []HookResult `json:"hooks,omitempty"`
+	// Alerts are the notifications Flagger would have sent this tick, in order
+	// (confirm-* gates with muteAlert send none).
+	Alerts []AlertMessage `json:"alerts,omitempty"`
 	// Reasons explain the action in plain sentences.
 	Reasons []string `json:"reasons"`
 	// PostRollout, when set, asks the caller to run post-rollout hooks with this payload phase.
@@ -148,8 +197,10 @@ type Decision struct {
 
 // Weights is a traffic split.
 type Weights struct {
-	Primary  int  `json:"primary"`
-	Canary   int  `json:"canary"`
+	// Primary and Canary are percentages that add up to 100.
+	Primary int `json:"primary"`
+	Canary  int `json:"canary"`
+	// Mirrored reports that the canary receives a mirror of the primary's traffic.
 	Mirrored bool `json:"mirrored,omitempty"`
 }
 
@@ -160,9 +211,14 @@ type Input struct {
 	MeshProvider string `json:"meshProvider,omitempty"`
 	// Status is the canary's current status.
 	Status CanaryStatus `json:"status"`
-	// NewRevision: the target spec (or tracked configs) changed since the last promotion.
-	NewRevision bool      `json:"newRevision,omitempty"`
-	Readiness   Readiness `json:"readiness,omitzero"`
+	// NewRevision reports that the target spec (or a tracked ConfigMap or
+	// Secret) differs from the one the current status was computed for
+	// (Flagger's status.lastAppliedSpec): in Initialized, Succeeded or Failed
+	// it starts an analysis; in Progressing or WaitingPromotion it restarts
+	// the running one.
+	NewRevision bool `json:"newRevision,omitempty"`
+	// Readiness is what the caller knows about the primary and canary workloads.
+	Readiness Readiness `json:"readiness,omitzero"`
 	// Hooks holds the results of every hook type gathered so far, keyed by type.
 	// A type is present (possibly with an empty slice) once gathered.
 	Hooks map[HookType][]HookResult `json:"hooks,omitempty"`
@@ -170,7 +226,9 @@ type Input struct {
 	Metrics []Observation `json:"metrics,omitempty"`
 	// MetricsGathered distinguishes "gathered, none configured" from "not gathered".
 	MetricsGathered bool `json:"metricsGathered,omitempty"`
-	// Now is the tick's time (used only for status timestamps).
+	// Now is the tick's time. It is used only for status.lastTransitionTime,
+	// which is set to Now (RFC 3339, UTC) when the phase changes; a zero Now
+	// leaves it as it was.
 	Now time.Time `json:"now"`
 }
 

@@ -179,12 +179,12 @@ type MetricTemplateSpec struct {
 
 // MetricTemplateProvider is a MetricTemplate's metrics provider.
 type MetricTemplateProvider struct {
-	Type               string              `json:"type"`
-	Address            string              `json:"address,omitempty"`
-	Headers            map[string][]string `json:"headers,omitempty"`
+	Type               string                `json:"type"`
+	Address            string                `json:"address,omitempty"`
+	Headers            map[string][]string   `json:"headers,omitempty"`
 	SecretRef          *LocalObjectReference `json:"secretRef,omitempty"`
-	Region             string              `json:"region,omitempty"`
-	InsecureSkipVerify bool                `json:"insecureSkipVerify,omitempty"`
+	Region             string                `json:"region,omitempty"`
+	InsecureSkipVerify bool                  `json:"insecureSkipVerify,omitempty"`
 }
 
 // LocalObjectReference names an object in the same namespace.

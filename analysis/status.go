@@ -38,6 +38,27 @@ type CanaryStatus struct {
 	Mirrored bool `json:"mirrored,omitempty"`
 	// LastTransitionTime is when the phase last changed (RFC 3339).
 	LastTransitionTime string `json:"lastTransitionTime,omitempty"`
+	// RouterWeight is the canary's traffic share at the router when it
+	// differs from CanaryWeight; nil means CanaryWeight. Flagger reads the
+	// split from the mesh router each tick and its status does not always
+	// match it: entering WaitingPromotion or Promoting zeroes canaryWeight
+	// while the router keeps the canary at maxWeight, and blue/green and A/B
+	// route 100% to the canary without setting canaryWeight. Augur keeps the
+	// router's share here so the next tick sees what Flagger would (augur-only
+	// field, like Mirrored).
+	RouterWeight *int `json:"routerWeight,omitempty"`
+}
+
+// Routes returns the traffic split the router holds for this status: the
+// canary gets RouterWeight (or CanaryWeight), clamped to [0, 100], and the
+// primary the rest.
+func (s CanaryStatus) Routes() Weights {
+	w := s.CanaryWeight
+	if s.RouterWeight != nil {
+		w = *s.RouterWeight
+	}
+	w = min(max(w, 0), 100)
+	return Weights{Primary: 100 - w, Canary: w, Mirrored: s.Mirrored}
 }
 
 // Strategy is Flagger's deployment strategy.
