@@ -96,12 +96,30 @@ func (e *Engine) provider(cfg metrics.Config) (metrics.Provider, error) {
 // bounded by Options.Concurrency, each under its own timeout, and returns the
 // observations in plan order.
 func (e *Engine) Evaluate(ctx context.Context, plans []MetricPlan, at time.Time) []analysis.Observation {
+	return e.EvaluateWith(ctx, plans, at, nil)
+}
+
+// Value is a metric's value given by the caller instead of a query ("what
+// if the success rate were 95?"): exactly one of Value and Error is set;
+// Error is an analysis.ErrorKind (no-values, query, …) or a message.
+type Value struct {
+	Value *float64 `json:"value,omitempty"`
+	Error string   `json:"error,omitempty"`
+}
+
+// EvaluateWith is Evaluate where metrics named in values take the given
+// value (or error) instead of running their query.
+func (e *Engine) EvaluateWith(ctx context.Context, plans []MetricPlan, at time.Time, values map[string]Value) []analysis.Observation {
 	out := make([]analysis.Observation, len(plans))
 	sem := make(chan struct{}, e.opts.Concurrency)
 	var wg sync.WaitGroup
 	for i := range plans {
 		p := &plans[i]
 		out[i] = observationFor(p)
+		if v, ok := values[p.Name]; ok {
+			out[i].Value, out[i].Err = given(p, v)
+			continue
+		}
 		if p.Err != nil {
 			out[i].Err = p.Err
 			continue
@@ -157,6 +175,23 @@ func (e *Engine) query(ctx context.Context, p *MetricPlan, at time.Time) (float6
 	return v, nil
 }
 
+// given turns a caller-given value into an observation's value or error.
+func given(p *MetricPlan, v Value) (float64, *analysis.ObservationError) {
+	switch {
+	case v.Error != "":
+		switch analysis.ErrorKind(v.Error) {
+		case analysis.ErrKindNoValues:
+			return 0, classify(p, metrics.ErrNoValues)
+		case analysis.ErrKindMultipleValues:
+			return 0, classify(p, metrics.ErrMultipleValues)
+		}
+		return 0, &analysis.ObservationError{Kind: analysis.ErrKindQuery, Message: v.Error}
+	case v.Value == nil || math.IsNaN(*v.Value):
+		return 0, classify(p, metrics.ErrNoValues)
+	}
+	return *v.Value, nil
+}
+
 type providerError struct{ err error }
 
 func (e *providerError) Error() string { return e.err.Error() }
@@ -168,6 +203,8 @@ func observationFor(p *MetricPlan) analysis.Observation {
 		Kind:           p.Kind,
 		Observer:       cmp.Or(p.MetricsProvider, p.Observer),
 		Template:       p.Template,
+		Secret:         p.Secret,
+		ProviderType:   p.Provider.Type,
 		Query:          p.Query,
 		ThresholdRange: p.Metric.ThresholdRange,
 		Threshold:      p.Metric.Threshold,
@@ -179,7 +216,14 @@ func classify(p *MetricPlan, err error) *analysis.ObservationError {
 	var pe *providerError
 	switch {
 	case errors.Is(err, metrics.ErrNoValues):
-		kind = analysis.ErrKindNoValues
+		// The query is in the observation already. Flagger's observers wrap
+		// the sentinel as "running query failed: …" (all but the http
+		// observer's success rate), which ends up in its event text.
+		msg := metrics.ErrNoValues.Error()
+		if (p.Kind == analysis.KindSuccessRate && p.Observer != templates.ObserverHTTP) || p.Kind == analysis.KindDuration {
+			msg = "running query failed: " + msg
+		}
+		return &analysis.ObservationError{Kind: analysis.ErrKindNoValues, Message: msg}
 	case errors.Is(err, metrics.ErrMultipleValues):
 		kind = analysis.ErrKindMultipleValues
 	case errors.As(err, &pe):

@@ -34,6 +34,8 @@ type MetricPlan struct {
 	MetricsProvider string `json:"-"`
 	// Template is "<name>.<namespace>" for template kinds.
 	Template string `json:"template,omitempty"`
+	// Secret is the template provider's secretRef name, if any.
+	Secret string `json:"-"`
 	// Interval is the {{ interval }} the query rendered with.
 	Interval string `json:"interval"`
 	// Query is the rendered, whitespace-collapsed query as it is sent.
@@ -72,7 +74,7 @@ func (s StaticTemplates) MetricTemplate(_ context.Context, namespace, name strin
 			return &t, nil
 		}
 	}
-	return nil, fmt.Errorf("metric template %s.%s: %w", name, namespace, ErrNotFound)
+	return nil, fmt.Errorf("MetricTemplate %s/%s %w", namespace, name, ErrNotFound)
 }
 
 // Plan resolves every metric of the canary into the evaluations Flagger would
@@ -199,7 +201,9 @@ func (e *Engine) planTemplate(ctx context.Context, c *analysis.Canary, m analysi
 		InsecureSkipVerify: mt.Spec.Provider.InsecureSkipVerify,
 		Timeout:            e.opts.QueryTimeout,
 	}
+	p.Provider.Type = prov.Type
 	if ref := mt.Spec.Provider.SecretRef; ref != nil {
+		p.Secret = ref.Name
 		prov.HasSecret = true
 		if e.opts.Secrets == nil {
 			p.Err = &analysis.ObservationError{Kind: analysis.ErrKindSecret,
@@ -258,7 +262,7 @@ func (e *Engine) findTemplate(ctx context.Context, extra TemplateSource, ns, nam
 		errs = append(errs, err)
 	}
 	if len(errs) == 0 {
-		return nil, fmt.Errorf("metric template %s.%s: no MetricTemplate source configured: %w", name, ns, ErrNotFound)
+		return nil, fmt.Errorf("MetricTemplate %s/%s %w (no MetricTemplates were given)", ns, name, ErrNotFound)
 	}
 	return nil, errs[0]
 }

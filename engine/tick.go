@@ -54,6 +54,8 @@ type TickRequest struct {
 	Templates TemplateSource
 	// Hooks, when set, answers this tick's webhooks instead of Options.Hooks.
 	Hooks HookCaller
+	// Values gives metrics' values by metric name instead of querying them.
+	Values map[string]Value
 }
 
 // maxSteps bounds the core's requests in one tick; the core asks for at most
@@ -103,7 +105,7 @@ func (e *Engine) Tick(ctx context.Context, req TickRequest) (analysis.Decision, 
 			if err != nil {
 				return analysis.Decision{}, fmt.Errorf("plan metrics: %w", err)
 			}
-			in.Metrics = e.Evaluate(ctx, plans, req.At)
+			in.Metrics = e.EvaluateWith(ctx, plans, req.At, req.Values)
 			in.MetricsGathered = true
 		case r.Need.Hooks != "":
 			if _, done := in.Hooks[r.Need.Hooks]; done {
@@ -204,8 +206,12 @@ func (e *Engine) afterDecision(ctx context.Context, req *TickRequest, checksum s
 			continue
 		}
 		for _, ev := range d.Events {
-			p := webhooks.EventPayload(req.Canary.Metadata.Name, req.Canary.Metadata.Namespace, string(d.Status.Phase),
-				checksum, ev.Message, string(ev.Type), req.Now, hookMetadata(h))
+			hook := webhooks.Hook{Name: h.Name, URL: h.URL, Type: string(h.Type), Metadata: hookMetadata(h)}
+			p := webhooks.EventPayload(hook, webhooks.Event{
+				Name: req.Canary.Metadata.Name, Namespace: req.Canary.Metadata.Namespace,
+				Phase: string(d.Status.Phase), Message: ev.Message, Type: webhooks.EventType(ev.Type), Time: req.Now,
+			})
+			p.Checksum = checksum
 			err := e.callOne(ctx, req, h, p)
 			r := analysis.HookResult{Name: h.Name, Type: analysis.HookEvent}
 			if err != nil {

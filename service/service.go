@@ -35,6 +35,9 @@ type DecideRequest struct {
 	At *time.Time `json:"at,omitempty"`
 	// Webhooks is call (default), pass or fail.
 	Webhooks string `json:"webhooks,omitempty"`
+	// Values gives metric values by metric name instead of querying them
+	// (what-if analysis, tests); other metrics are queried as usual.
+	Values map[string]engine.Value `json:"values,omitempty"`
 }
 
 // QueryRequest asks for one metric's value and check.
@@ -139,7 +142,7 @@ func (s *Service) Decide(ctx context.Context, req DecideRequest) (analysis.Decis
 	evalAt, now := s.times(req.At)
 	tr := engine.TickRequest{
 		Canary: req.Canary, Status: req.Status, NewRevision: req.NewRevision, Readiness: req.Readiness,
-		Checksum: req.Checksum, At: evalAt, Now: now, Hooks: hooks,
+		Checksum: req.Checksum, At: evalAt, Now: now, Hooks: hooks, Values: req.Values,
 	}
 	if len(req.MetricTemplates) > 0 {
 		tr.Templates = engine.StaticTemplates(req.MetricTemplates)

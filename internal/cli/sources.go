@@ -48,7 +48,7 @@ func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
 	reg := &metrics.Registry{}
 	switch {
 	case s.Data != "":
-		store, err := recorded.LoadFile(s.Data)
+		store, err := recorded.LoadOpenMetricsFile(s.Data)
 		if err != nil {
 			return nil, fmt.Errorf("--data: %w", err)
 		}
