@@ -262,7 +262,7 @@ func (e *Engine) findTemplate(ctx context.Context, extra TemplateSource, ns, nam
 		errs = append(errs, err)
 	}
 	if len(errs) == 0 {
-		return nil, fmt.Errorf("MetricTemplate %s/%s %w (no MetricTemplates were given)", ns, name, ErrNotFound)
+		return nil, fmt.Errorf("MetricTemplate %s/%s %w", ns, name, ErrNotFound)
 	}
 	return nil, errs[0]
 }

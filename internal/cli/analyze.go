@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ type AnalyzeOptions struct {
 	Status      statusFlags
 	Hooks       hookFlags
 	NewRevision bool
+	Values      []string
 	Checksum    string
 	At          string
 	Output      string
@@ -56,6 +58,7 @@ Exit codes: 0 advance or promote, 1 hold, 3 roll back, 2 bad input.`,
 	opts.Status.register(cmd, string(analysis.PhaseProgressing))
 	opts.Hooks.register(cmd, "call")
 	cmd.Flags().BoolVar(&opts.NewRevision, "new-revision", false, "the target's spec changed since the last promotion (starts or restarts an analysis)")
+	cmd.Flags().StringArrayVar(&opts.Values, "value", nil, "what-if: use this value for a metric instead of querying it, as NAME=NUMBER or NAME=error:KIND (no-values, multiple-values, or a message); repeatable")
 	cmd.Flags().StringVar(&opts.Checksum, "checksum", "", "checksum passed to webhooks (default: a hash of the Canary spec)")
 	cmd.Flags().StringVar(&opts.At, "at", "", "tick time: RFC 3339, Unix seconds, +DUR after the data's start or -DUR before its end (default: now, or the end of recorded data)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
@@ -97,12 +100,16 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 	if now.IsZero() {
 		now = opts.Now()
 	}
+	values, err := parseValues(opts.Values)
+	if err != nil {
+		return badInput(err)
+	}
 	eng, err := opts.Engine.newEngine(src.registry, set, hooks, opts.Source.apply)
 	if err != nil {
 		return badInput(err)
 	}
 	d, err := eng.Tick(cmd.Context(), engine.TickRequest{
-		Canary: c, Status: st, NewRevision: opts.NewRevision, Checksum: opts.Checksum, At: at, Now: now,
+		Canary: c, Status: st, NewRevision: opts.NewRevision, Checksum: opts.Checksum, At: at, Now: now, Values: values,
 	})
 	if err != nil {
 		return err
@@ -193,4 +200,34 @@ func writeEvents(w io.Writer, indent string, evs []analysis.Event) {
 	for _, e := range evs {
 		fmt.Fprintf(w, "%s%-8s %s\n", indent, e.Type, e.Message)
 	}
+}
+
+// parseValues reads --value NAME=NUMBER|error:KIND flags.
+func parseValues(flags []string) (map[string]engine.Value, error) {
+	if len(flags) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]engine.Value, len(flags))
+	for _, f := range flags {
+		name, v, ok := strings.Cut(f, "=")
+		if !ok || name == "" || v == "" {
+			return nil, fmt.Errorf("--value %q: want NAME=NUMBER or NAME=error:KIND", f)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("--value %q: metric %s given twice", f, name)
+		}
+		if kind, isErr := strings.CutPrefix(v, "error:"); isErr {
+			if kind == "" {
+				return nil, fmt.Errorf("--value %q: error: needs a kind or message", f)
+			}
+			out[name] = engine.Value{Error: kind}
+			continue
+		}
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--value %q: %w", f, err)
+		}
+		out[name] = engine.Value{Value: &n}
+	}
+	return out, nil
 }
