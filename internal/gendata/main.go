@@ -1,0 +1,339 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "gendata:", err)
+		os.Exit(1)
+	}
+}
+
+// defaultSeed is the seed of the committed datasets.
+const defaultSeed = 20261101
+
+func run(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("gendata", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	out := fs.String("out", filepath.Join("testdata", "podinfo"), "directory to write the .om files into (must exist)")
+	seed := fs.Uint64("seed", defaultSeed, "random seed")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	files := generate(*seed)
+	for _, name := range sortedKeys(files) {
+		path := filepath.Join(*out, name)
+		if err := os.WriteFile(path, files[name], 0o644); err != nil {
+			return fmt.Errorf("writing dataset: %w", err)
+		}
+		fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", path, len(files[name]))
+	}
+	return nil
+}
+
+func sortedKeys(m map[string][]byte) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// The time grid. The analysis window is [analysisStart, analysisStart+window];
+// counters start lead earlier so that the first rate([1m]) has data. Samples
+// are scraped every scrapeInterval at scrapeOffset past each grid point, so
+// no sample lies on a minute or half-minute boundary: Prometheus 2.x (closed
+// range) and 3.x (left-open range) then give identical rate() results.
+var analysisStart = time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+
+// climbTime is how long the not-found-climb canary's 404 share takes to reach 20%.
+const climbTime = 6 * time.Minute
+
+const (
+	window         = 30 * time.Minute
+	lead           = 2 * time.Minute
+	scrapeInterval = 15 * time.Second
+	scrapeOffset   = 7500 * time.Millisecond
+	namespace      = "test"
+	canary         = "podinfo"
+	primary        = "podinfo-primary"
+	// requestsPerMinute is the mean load on each workload: the canary's comes
+	// from the flagger-loadtester, the primary's from real users through the
+	// ingress gateway.
+	requestsPerMinute = 450
+	// warmup is how long the primary served traffic before the data starts;
+	// its counters begin at what it accumulated.
+	warmup = time.Hour
+)
+
+// scrapes returns the sample times.
+func scrapes() []time.Time {
+	var out []time.Time
+	for t := analysisStart.Add(-lead + scrapeOffset); t.Before(analysisStart.Add(window)); t = t.Add(scrapeInterval) {
+		out = append(out, t)
+	}
+	return out
+}
+
+// bucketBounds are Istio's default buckets for
+// istio_request_duration_milliseconds; bucketLabels are their le values in
+// the form Prometheus normalises them to.
+var (
+	bucketBounds = []float64{1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000, math.Inf(1)}
+	bucketLabels = []string{"1.0", "5.0", "10.0", "25.0", "50.0", "100.0", "250.0", "500.0", "1000.0", "2500.0", "5000.0", "10000.0",
+		"30000.0", "60000.0", "300000.0", "600000.0", "1.8e+06", "3.6e+06", "+Inf"}
+)
+
+// codes are the response codes every workload reports.
+var codes = []string{"200", "404", "500"}
+
+// behaviour is how one workload answers: shares of 404 and 500 responses
+// (the 404 share may change over time) and a latency distribution.
+type behaviour struct {
+	notFound    func(since time.Duration) float64 // since: time since analysisStart
+	serverError float64
+	// Latency in ms: lognormal with median medianMs and log-sd sigma; with
+	// probability slowShare a slow path adds uniform [slowMinMs, slowMaxMs).
+	medianMs, sigma      float64
+	slowShare            float64
+	slowMinMs, slowMaxMs float64
+}
+
+func constant(v float64) func(time.Duration) float64 { return func(time.Duration) float64 { return v } }
+
+// normal is how podinfo behaves: ~0.3% 404s, 0.05% 500s, median 18 ms,
+// p99 ≈ 130 ms (histogram_quantile reports ≈ 180 ms).
+var normal = behaviour{notFound: constant(0.003), serverError: 0.0005, medianMs: 18, sigma: 0.85}
+
+// workload describes one destination workload in a dataset.
+type workload struct {
+	name     string
+	source   string // source_workload
+	sourceNS string // source_workload_namespace
+	start    int    // requests counted before the first sample
+	b        behaviour
+}
+
+// dataset is one output file.
+type dataset struct {
+	file      string
+	workloads []workload
+}
+
+func datasets() []dataset {
+	prim := workload{name: primary, source: "istio-ingressgateway", sourceNS: "istio-system", start: int(warmup.Minutes() * requestsPerMinute), b: normal}
+	can := func(b behaviour) workload {
+		return workload{name: canary, source: "flagger-loadtester", sourceNS: namespace, b: b}
+	}
+	climb := normal
+	// A regression that shows as traffic grows: the 404 share climbs from
+	// 0.5% at the analysis start to 20% six minutes later, then stays.
+	climb.notFound = func(since time.Duration) float64 {
+		f := min(max(since.Seconds()/climbTime.Seconds(), 0), 1)
+		return 0.005 + (0.20-0.005)*f
+	}
+	slow := normal
+	slow.slowShare, slow.slowMinMs, slow.slowMaxMs = 0.06, 450, 900
+	return []dataset{
+		{file: "healthy.om", workloads: []workload{can(normal), prim}},
+		{file: "not-found-climb.om", workloads: []workload{can(climb), prim}},
+		{file: "slow.om", workloads: []workload{can(slow), prim}},
+		{file: "no-traffic.om", workloads: []workload{prim}},
+	}
+}
+
+// generate returns every dataset file by name. Each workload of each dataset
+// draws from its own random stream, so datasets share their primary traffic.
+func generate(seed uint64) map[string][]byte {
+	out := map[string][]byte{}
+	times := scrapes()
+	for _, ds := range datasets() {
+		var series []*tally
+		for _, w := range ds.workloads {
+			series = append(series, simulate(w, times, newRNG(seed, w.name)))
+		}
+		out[ds.file] = render(series, times)
+	}
+	return out
+}
+
+// tally holds one workload's cumulative counters at every sample time.
+type tally struct {
+	w workload
+	// per code, per sample: requests, per-bucket cumulative counts, latency sum
+	requests map[string][]int
+	buckets  map[string][][]int // [code][sample][bucket]
+	sums     map[string][]int
+}
+
+// simulate draws the requests a workload serves between consecutive scrapes.
+func simulate(w workload, times []time.Time, r *rng) *tally {
+	t := &tally{w: w, requests: map[string][]int{}, buckets: map[string][][]int{}, sums: map[string][]int{}}
+	reqs := map[string]int{}
+	sums := map[string]int{}
+	buckets := map[string][]int{}
+	for _, c := range codes {
+		buckets[c] = make([]int, len(bucketBounds))
+	}
+	serve := func(since time.Duration) {
+		code := "200"
+		switch u := r.float(); {
+		case u < w.b.serverError:
+			code = "500"
+		case u < w.b.serverError+w.b.notFound(since):
+			code = "404"
+		}
+		ms := r.latency(w.b)
+		reqs[code]++
+		sums[code] += ms
+		for i, le := range bucketBounds {
+			if float64(ms) <= le {
+				buckets[code][i]++
+			}
+		}
+	}
+	for range w.start {
+		serve(-lead)
+	}
+	perScrape := requestsPerMinute * scrapeInterval.Minutes()
+	for i, at := range times {
+		if i > 0 {
+			for range r.poisson(perScrape) {
+				serve(at.Sub(analysisStart))
+			}
+		}
+		for _, c := range codes {
+			t.requests[c] = append(t.requests[c], reqs[c])
+			t.sums[c] = append(t.sums[c], sums[c])
+			t.buckets[c] = append(t.buckets[c], slices.Clone(buckets[c]))
+		}
+	}
+	return t
+}
+
+// rng is a PCG stream with hand-written derived distributions, so the output
+// does not depend on how math/rand/v2 implements Float64 or NormFloat64.
+type rng struct{ src *rand.PCG }
+
+// newRNG seeds a stream per workload name.
+func newRNG(seed uint64, name string) *rng {
+	h := uint64(14695981039346656037) // FNV-1a of the name
+	for i := 0; i < len(name); i++ {
+		h ^= uint64(name[i])
+		h *= 1099511628211
+	}
+	return &rng{src: rand.NewPCG(seed, h)}
+}
+
+// float returns a uniform value in [0, 1).
+func (r *rng) float() float64 { return float64(r.src.Uint64()>>11) * 0x1p-53 }
+
+// poisson draws a Poisson count with mean lambda by counting exponential
+// inter-arrival times within one unit of time.
+func (r *rng) poisson(lambda float64) int {
+	n := 0
+	for t := -math.Log(1-r.float()) / lambda; t < 1; t += -math.Log(1-r.float()) / lambda {
+		n++
+	}
+	return n
+}
+
+// normal draws a standard normal value (Box–Muller).
+func (r *rng) normal() float64 {
+	u1, u2 := 1-r.float(), r.float()
+	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
+}
+
+// latency draws one request's duration in whole milliseconds (at least 1).
+func (r *rng) latency(b behaviour) int {
+	ms := b.medianMs * math.Exp(b.sigma*r.normal())
+	if b.slowShare > 0 && r.float() < b.slowShare {
+		ms += b.slowMinMs + (b.slowMaxMs-b.slowMinMs)*r.float()
+	}
+	return max(1, int(math.Round(ms)))
+}
+
+// render writes the OpenMetrics text: the counter family, then the histogram
+// family, each series with all its samples in time order.
+func render(ts []*tally, times []time.Time) []byte {
+	var buf bytes.Buffer
+	stamps := make([]string, len(times))
+	for i, t := range times {
+		stamps[i] = seconds(t)
+	}
+	line := func(name, labels string, v int, i int) {
+		buf.WriteString(name)
+		buf.WriteByte('{')
+		buf.WriteString(labels)
+		buf.WriteString("} ")
+		buf.WriteString(strconv.Itoa(v))
+		buf.WriteByte(' ')
+		buf.WriteString(stamps[i])
+		buf.WriteByte('\n')
+	}
+	buf.WriteString("# HELP istio_requests Total requests.\n# TYPE istio_requests counter\n")
+	for _, t := range ts {
+		for _, c := range codes {
+			for i, v := range t.requests[c] {
+				line("istio_requests_total", t.labels(c), v, i)
+			}
+		}
+	}
+	buf.WriteString("# HELP istio_request_duration_milliseconds Request duration in milliseconds.\n" +
+		"# TYPE istio_request_duration_milliseconds histogram\n# UNIT istio_request_duration_milliseconds milliseconds\n")
+	for _, t := range ts {
+		for _, c := range codes {
+			base := t.labels(c)
+			for b, le := range bucketLabels {
+				withLE := base + `,le="` + le + `"`
+				for i, counts := range t.buckets[c] {
+					line("istio_request_duration_milliseconds_bucket", withLE, counts[b], i)
+				}
+			}
+			for i, v := range t.sums[c] {
+				line("istio_request_duration_milliseconds_sum", base, v, i)
+			}
+			for i, v := range t.requests[c] {
+				line("istio_request_duration_milliseconds_count", base, v, i)
+			}
+		}
+	}
+	buf.WriteString("# EOF\n")
+	return buf.Bytes()
+}
+
+// labels renders the Istio labels of a workload's series for a response code.
+func (t *tally) labels(code string) string {
+	return `reporter="destination",source_workload="` + t.w.source + `",source_workload_namespace="` + t.w.sourceNS +
+		`",destination_workload="` + t.w.name + `",destination_workload_namespace="` + namespace + `",response_code="` + code + `"`
+}
+
+// seconds renders t as OpenMetrics seconds with at most millisecond precision.
+func seconds(t time.Time) string {
+	ms := t.UnixMilli()
+	s := strconv.FormatInt(ms/1000, 10)
+	if frac := ms % 1000; frac != 0 {
+		f := strconv.FormatInt(1000+frac, 10)[1:] // three digits
+		for f[len(f)-1] == '0' {
+			f = f[:len(f)-1]
+		}
+		s += "." + f
+	}
+	return s
+}

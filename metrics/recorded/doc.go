@@ -1,0 +1,18 @@
+// Package recorded owns augur's default metrics source: recorded series held
+// in memory and evaluated by Prometheus's own PromQL engine at a chosen time.
+//
+// A Store is loaded from OpenMetrics text with timestamps (the format
+// `promtool tsdb create-blocks-from openmetrics` reads) or from promtool's
+// unit-test series notation (`0+10x30 _ stale`), and can be written back as
+// OpenMetrics text. A Provider answers metrics.Provider and
+// metrics.RangeQuerier with the same result rules as the live Prometheus
+// provider, and a Cache turns a data file path into a Provider through
+// metrics.Registry.
+//
+// The package imports Prometheus's promql, promql/parser, storage,
+// model/labels, model/value and model/textparse packages, but never
+// github.com/prometheus/prometheus/tsdb (which drags in the cloud service
+// discovery SDKs). Apart from the standard library and Prometheus it imports
+// only the metrics package: it must not import analysis, engine, templates
+// or any transport.
+package recorded
