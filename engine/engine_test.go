@@ -213,7 +213,9 @@ func TestTickCallsOnlyTheHooksTheCoreAsksFor(t *testing.T) {
 
 type hookFunc func(context.Context, webhooks.Hook, webhooks.Payload) error
 
-func (f hookFunc) Call(ctx context.Context, h webhooks.Hook, p webhooks.Payload) error { return f(ctx, h, p) }
+func (f hookFunc) Call(ctx context.Context, h webhooks.Hook, p webhooks.Payload) error {
+	return f(ctx, h, p)
+}
 
 func TestStaticHooks(t *testing.T) {
 	ctx := context.Background()
