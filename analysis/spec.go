@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -82,6 +83,44 @@ type CanaryService struct {
 	Name string `json:"name,omitempty"`
 	// Other holds every other service field (port, gateways, trafficPolicy, …) verbatim.
 	Other map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes Name and every Other field as one object.
+func (s CanaryService) MarshalJSON() ([]byte, error) {
+	m := make(map[string]json.RawMessage, len(s.Other)+1)
+	for k, v := range s.Other {
+		if k != "name" {
+			m[k] = v
+		}
+	}
+	if s.Name != "" {
+		b, err := json.Marshal(s.Name)
+		if err != nil {
+			return nil, err
+		}
+		m["name"] = b
+	}
+	return json.Marshal(m)
+}
+
+// UnmarshalJSON reads name into Name and keeps every other field in Other,
+// so a Canary round-trips through JSON (HTTP and plugin requests) unchanged.
+func (s *CanaryService) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*s = CanaryService{}
+	if raw, ok := m["name"]; ok {
+		if err := json.Unmarshal(raw, &s.Name); err != nil {
+			return fmt.Errorf("name: %w", err)
+		}
+		delete(m, "name")
+	}
+	if len(m) > 0 {
+		s.Other = m
+	}
+	return nil
 }
 
 // CrossNamespaceObjectReference locates an object, optionally in another namespace.
