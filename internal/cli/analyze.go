@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -22,6 +23,8 @@ type AnalyzeOptions struct {
 	Source      sourceFlags
 	Status      statusFlags
 	Hooks       hookFlags
+	Kube        kubeFlags
+	EmitEvents  bool
 	NewRevision bool
 	Values      []string
 	Checksum    string
@@ -35,7 +38,7 @@ type AnalyzeOptions struct {
 func NewCmdAnalyze(ios *IOStreams, runF func(*cobra.Command, *AnalyzeOptions) error) *cobra.Command {
 	opts := &AnalyzeOptions{IO: ios, Now: time.Now}
 	cmd := &cobra.Command{
-		Use:   "analyze -f FILE... [--status FILE | --phase P --weight W ...] (--data FILE --at TIME | --prometheus URL)",
+		Use:   "analyze (-f FILE... | --canary NS/NAME) [--status FILE | --phase P --weight W ...] (--data FILE --at TIME | --prometheus URL)",
 		Short: "Decide one analysis tick: advance, hold, promote or roll back",
 		Long: `Run one tick of Flagger's analysis for a Canary in its current status: the webhooks the
 tick needs, every metric, and the decision with the next status, Flagger's events and each
@@ -43,7 +46,8 @@ check's numbers.
 
 Exit codes: 0 advance or promote, 1 hold, 3 roll back, 2 bad input.`,
 		Example: `  augur analyze -f testdata/podinfo/ --data testdata/podinfo/healthy.om --at +12m --weight 20 --webhooks pass
-  augur analyze -f canary.yaml --status status.json --prometheus http://127.0.0.1:9090 -o json`,
+  augur analyze -f canary.yaml --status status.json --prometheus http://127.0.0.1:9090 -o json
+  augur analyze --canary test/podinfo --kubeconfig ~/.kube/config --prometheus http://127.0.0.1:9090 --emit-events`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -56,6 +60,8 @@ Exit codes: 0 advance or promote, 1 hold, 3 roll back, 2 bad input.`,
 	opts.Engine.registerMesh(cmd)
 	opts.Source.register(cmd)
 	opts.Status.register(cmd, string(analysis.PhaseProgressing))
+	opts.Kube.register(cmd)
+	cmd.Flags().BoolVar(&opts.EmitEvents, "emit-events", false, "record the decision's events as Kubernetes Events on the Canary in the cluster (reason Synced)")
 	opts.Hooks.register(cmd, "call")
 	cmd.Flags().BoolVar(&opts.NewRevision, "new-revision", false, "the target's spec changed since the last promotion (starts or restarts an analysis)")
 	cmd.Flags().StringArrayVar(&opts.Values, "value", nil, "what-if: use this value for a metric instead of querying it, as NAME=NUMBER or NAME=error:KIND (no-values, multiple-values, or a message); repeatable")
@@ -69,15 +75,15 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 	if err := checkOutput(opts.Output); err != nil {
 		return badInput(err)
 	}
-	set, err := opts.Files.load(opts.IO)
+	in, err := opts.Kube.input(cmd.Context(), &opts.Files, opts.IO)
 	if err != nil {
 		return badInput(err)
 	}
-	c, err := opts.Files.one(set)
-	if err != nil {
-		return badInput(err)
+	if opts.EmitEvents && in.cluster == nil {
+		return badInput(errors.New("--emit-events needs a cluster: --canary NAMESPACE/NAME without -f, or --kubeconfig"))
 	}
-	st, err := opts.Status.status(cmd, opts.IO)
+	set, c := in.set, in.canary
+	st, err := in.status(cmd, &opts.Status, opts.IO)
 	if err != nil {
 		return badInput(err)
 	}
@@ -104,7 +110,7 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
-	eng, err := opts.Engine.newEngine(src.registry, set, hooks, opts.Source.apply)
+	eng, err := opts.Engine.newEngine(src.registry, set, hooks, opts.Source.apply, in.apply)
 	if err != nil {
 		return badInput(err)
 	}
@@ -124,6 +130,11 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 		fmt.Fprintf(opts.IO.Out, "Canary %s/%s, tick at %s (%s)\n", c.Metadata.Namespace, c.Metadata.Name,
 			now.UTC().Format(time.RFC3339), src.desc)
 		writeDecision(opts.IO.Out, st, d)
+	}
+	if opts.EmitEvents {
+		if err := in.emit(cmd.Context(), opts.IO, d); err != nil {
+			return err
+		}
 	}
 	switch d.Action {
 	case analysis.ActionHold:

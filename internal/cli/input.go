@@ -22,7 +22,7 @@ type fileFlags struct {
 func (f *fileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVarP(&f.Files, "filename", "f", nil,
 		"Canary / MetricTemplate file or directory (YAML or JSON, multi-document); - reads standard input")
-	cmd.Flags().StringVar(&f.Canary, "canary", "", "pick one Canary by namespace/name (or name) when the files hold several")
+	cmd.Flags().StringVar(&f.Canary, "canary", "", "pick one Canary by namespace/name (or name) when the files hold several; analyze without -f reads it from the cluster")
 }
 
 // load decodes, merges and validates the files.
