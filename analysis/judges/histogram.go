@@ -1,0 +1,294 @@
+package judges
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// BucketResult is the outcome of BucketRankSum.
+type BucketResult struct {
+	// U is the Mann–Whitney statistic of the canary on grouped data:
+	// pairs with the canary in a higher bucket plus half the pairs sharing a bucket.
+	U float64 `json:"u"`
+	// Z is the standardized statistic (nil when every observation shares one bucket).
+	Z *float64 `json:"z,omitempty"`
+	// PValue is in [0, 1].
+	PValue float64 `json:"pValue"`
+	// CLES is U/(n₁n₀): P(canary > baseline) + ½·P(same bucket).
+	CLES float64 `json:"cles"`
+	// Canary summarises the canary's buckets.
+	Canary BucketSide `json:"canary"`
+	// Baseline summarises the baseline's buckets.
+	Baseline BucketSide `json:"baseline"`
+}
+
+// BucketSide summarises one histogram.
+type BucketSide struct {
+	// Count is the number of observations (the +Inf bucket).
+	Count float64 `json:"count"`
+	// Median is interpolated inside its bucket as histogram_quantile(0.5) does.
+	Median *float64 `json:"median,omitempty"`
+	// Mean is Sum/Count when the sum is known, else estimated from bucket midpoints.
+	Mean *float64 `json:"mean,omitempty"`
+	// MeanEstimated reports that Mean comes from bucket midpoints.
+	MeanEstimated bool `json:"meanEstimated,omitempty"`
+	// Monotonized counts the cumulative counts raised to restore monotonicity.
+	Monotonized int `json:"monotonized,omitempty"`
+}
+
+// BucketRankSum compares two histograms with the same bucket bounds by the
+// Wilcoxon rank-sum (Mann–Whitney) test on grouped data: all observations
+// in one bucket are ties and get the bucket's midrank. Computed from the
+// per-bucket counts c_k (canary) and b_k (baseline), without expanding
+// them:
+//
+//	U = Σ_k c_k·(B_<k + b_k/2),  E[U] = n₁n₀/2,
+//	Var[U] = n₁n₀/12·(N + 1 − Σ_k(t_k³ − t_k)/(N(N−1))),  t_k = c_k + b_k,
+//
+// with a continuity correction of ½ towards the null. Greater means the
+// canary is slower (higher values). Counts may be fractional (increase()
+// extrapolates); cumulative counts that decrease are raised to the running
+// maximum, as histogram_quantile does.
+func BucketRankSum(canary, baseline Histogram, alt Alternative) (BucketResult, error) {
+	if alt == "" {
+		alt = Greater
+	}
+	if alt != TwoSided && alt != Less && alt != Greater {
+		return BucketResult{}, fmt.Errorf("bucket rank-sum alternative %q: %w", alt, ErrInvalidValue)
+	}
+	cb, cmono, err := normalizeBuckets("canary", canary.Buckets)
+	if err != nil {
+		return BucketResult{}, err
+	}
+	bb, bmono, err := normalizeBuckets("baseline", baseline.Buckets)
+	if err != nil {
+		return BucketResult{}, err
+	}
+	if len(cb) != len(bb) {
+		return BucketResult{}, fmt.Errorf("histogram buckets: canary has %d bounds, baseline %d: %w", len(cb), len(bb), ErrInvalidInput)
+	}
+	for k := range cb {
+		if cb[k].UpperBound != bb[k].UpperBound {
+			return BucketResult{}, fmt.Errorf("histogram buckets: canary bound le=%s differs from baseline le=%s: %w",
+				formatLE(cb[k].UpperBound), formatLE(bb[k].UpperBound), ErrInvalidInput)
+		}
+	}
+	n1, n0 := cb[len(cb)-1].Count, bb[len(bb)-1].Count
+	res := BucketResult{
+		Canary:   summarizeBuckets(cb, canary.Sum, cmono),
+		Baseline: summarizeBuckets(bb, baseline.Sum, bmono),
+	}
+	if n1 == 0 {
+		return res, fmt.Errorf("canary histogram: %w", ErrNoData)
+	}
+	if n0 == 0 {
+		return res, fmt.Errorf("baseline histogram: %w", ErrNoData)
+	}
+	var u, ties, below float64
+	var prevC, prevB float64
+	for k := range cb {
+		ck, bk := cb[k].Count-prevC, bb[k].Count-prevB
+		prevC, prevB = cb[k].Count, bb[k].Count
+		u += ck * (below + bk/2)
+		below += bk
+		t := ck + bk
+		ties += t*t*t - t
+	}
+	N := n1 + n0
+	mn := n1 * n0
+	res.U = u
+	res.CLES = clamp01(u / mn)
+	res.PValue = 1
+	v := mn / 12 * ((N + 1) - ties/(N*(N-1)))
+	if v > 0 && N > 1 {
+		dz := u - mn/2
+		z := (dz - continuity(alt, dz, true)) / math.Sqrt(v)
+		res.Z = num(z)
+		switch alt {
+		case Greater:
+			res.PValue = pnormUpper(z)
+		case Less:
+			res.PValue = pnorm(z)
+		default:
+			res.PValue = math.Min(1, 2*math.Min(pnorm(z), pnormUpper(z)))
+		}
+		res.PValue = clamp01(res.PValue)
+	}
+	return res, nil
+}
+
+// normalizeBuckets validates and sorts one side's buckets and makes the
+// cumulative counts monotonic.
+func normalizeBuckets(side string, in []Bucket) ([]Bucket, int, error) {
+	if len(in) == 0 {
+		return nil, 0, fmt.Errorf("%s histogram: no buckets: %w", side, ErrNoData)
+	}
+	b := make([]Bucket, len(in))
+	copy(b, in)
+	for _, x := range b {
+		if math.IsNaN(x.UpperBound) {
+			return nil, 0, fmt.Errorf("%s histogram: bucket le=NaN: %w", side, ErrInvalidInput)
+		}
+		if !finite(x.Count) || x.Count < 0 {
+			return nil, 0, fmt.Errorf("%s histogram: bucket le=%s count %v: want a finite count ≥ 0: %w",
+				side, formatLE(x.UpperBound), x.Count, ErrInvalidInput)
+		}
+	}
+	sort.Slice(b, func(i, j int) bool { return b[i].UpperBound < b[j].UpperBound })
+	for k := 1; k < len(b); k++ {
+		if b[k].UpperBound == b[k-1].UpperBound {
+			return nil, 0, fmt.Errorf("%s histogram: bucket le=%s appears twice: %w", side, formatLE(b[k].UpperBound), ErrInvalidInput)
+		}
+	}
+	if !math.IsInf(b[len(b)-1].UpperBound, 1) {
+		return nil, 0, fmt.Errorf("%s histogram: no le=+Inf bucket: %w", side, ErrInvalidInput)
+	}
+	mono := 0
+	for k := 1; k < len(b); k++ {
+		if b[k].Count < b[k-1].Count {
+			b[k].Count = b[k-1].Count
+			mono++
+		}
+	}
+	return b, mono, nil
+}
+
+// summarizeBuckets interpolates the median and estimates the mean.
+func summarizeBuckets(b []Bucket, sum *float64, mono int) BucketSide {
+	s := BucketSide{Count: b[len(b)-1].Count, Monotonized: mono}
+	if s.Count == 0 {
+		return s
+	}
+	s.Median = num(bucketQuantile(0.5, b))
+	if sum != nil && finite(*sum) {
+		s.Mean = num(*sum / s.Count)
+		return s
+	}
+	s.MeanEstimated = true
+	if len(b) < 2 {
+		return s // only +Inf: no finite bound to estimate with.
+	}
+	var total, prev float64
+	for k := range b {
+		cnt := b[k].Count - prev
+		prev = b[k].Count
+		total += cnt * bucketMid(b, k)
+	}
+	s.Mean = num(total / s.Count)
+	return s
+}
+
+// bucketMid is the representative value of bucket k: the midpoint of
+// (lower, upper], the first bucket starting at 0 when its bound is
+// positive, and the +Inf bucket at the largest finite bound.
+func bucketMid(b []Bucket, k int) float64 {
+	ub := b[k].UpperBound
+	switch {
+	case math.IsInf(ub, 1):
+		return b[len(b)-2].UpperBound
+	case k == 0 && ub > 0:
+		return ub / 2
+	case k == 0:
+		return ub
+	}
+	return (b[k-1].UpperBound + ub) / 2
+}
+
+// bucketQuantile is histogram_quantile's linear interpolation: the rank
+// q·count falls in a bucket, interpolated between its bounds; the first
+// bucket starts at 0 (if its bound is positive) and a quantile in the +Inf
+// bucket is the largest finite bound.
+func bucketQuantile(q float64, b []Bucket) float64 {
+	if len(b) < 2 {
+		return math.NaN()
+	}
+	total := b[len(b)-1].Count
+	rank := q * total
+	k := sort.Search(len(b), func(i int) bool { return b[i].Count >= rank })
+	if k >= len(b)-1 {
+		return b[len(b)-2].UpperBound
+	}
+	start, end := 0.0, b[k].UpperBound
+	var prev float64
+	if k > 0 {
+		start, prev = b[k-1].UpperBound, b[k-1].Count
+	} else if end <= 0 {
+		return end
+	}
+	cnt := b[k].Count - prev
+	if cnt == 0 {
+		return end
+	}
+	return start + (end-start)*(rank-prev)/cnt
+}
+
+// judgeHistogram compares latency distributions from histogram buckets.
+func judgeHistogram(c Config, in Input, r *Result) {
+	e := &r.Explanation
+	e.Data = DataHistogram
+	if err := needKind(in, c.Judge, DataHistogram); err != nil {
+		r.fail(err)
+		return
+	}
+	if in.Canary.Histogram == nil || in.Baseline.Histogram == nil {
+		r.noData(c, "a side has no histogram")
+		return
+	}
+	e.Alpha = c.Alpha
+	alt := alternativeOf(c.Direction)
+	br, err := BucketRankSum(*in.Canary.Histogram, *in.Baseline.Histogram, alt)
+	e.Canary, e.Baseline = bucketSide(br.Canary), bucketSide(br.Baseline)
+	if err != nil && !isNoData(err) {
+		r.fail(fmt.Errorf("metric %q: %w", in.Metric, err))
+		return
+	}
+	if why, short := tooFewRequests(br.Canary.Count, br.Baseline.Count, c.MinRequests, "observations"); short {
+		r.noData(c, why)
+		return
+	}
+	e.Method = "Mann-Whitney U on grouped data (histogram buckets as ties), normal approximation with tie and continuity correction"
+	e.Statistic = &Statistic{Name: "U", Value: br.U}
+	e.PValue = ptr(br.PValue)
+	if br.Canary.Median != nil && br.Baseline.Median != nil {
+		e.Shift = &Shift{Kind: "median difference", Estimate: num(*br.Canary.Median - *br.Baseline.Median)}
+	}
+	eff := &Effect{Kind: string(c.EffectSize), AllowedIncrease: c.AllowedIncrease, AllowedDecrease: c.AllowedDecrease}
+	switch c.EffectSize {
+	case EffectCLES:
+		eff.Value = num(br.CLES)
+	default:
+		if mc, mb := br.Canary.Mean, br.Baseline.Mean; mc != nil && mb != nil && *mc != 0 && *mb != 0 {
+			eff.Value = num(*mc / *mb)
+		}
+	}
+	e.Effect = eff
+
+	p := fmt.Sprintf("p = %s", g(br.PValue))
+	medians := fmt.Sprintf("median %s vs %s", gp(br.Canary.Median), gp(br.Baseline.Median))
+	significant := br.PValue < c.Alpha
+	higher := br.U > br.Canary.Count*br.Baseline.Count/2
+	switch {
+	case !significant:
+		r.Classification = ClassPass
+		e.Rule = fmt.Sprintf("Pass: the bucket distributions do not differ significantly in direction %s (%s, %s ≥ alpha %s).", c.Direction, medians, p, g(c.Alpha))
+	case higher && eff.Value != nil && *eff.Value < *c.AllowedIncrease:
+		r.Classification = ClassPass
+		e.Rule = fmt.Sprintf("Pass: the canary is significantly slower (%s, %s), but the %s %s is below allowedIncrease %s.", medians, p, eff.Kind, gp(eff.Value), g(*c.AllowedIncrease))
+	case !higher && eff.Value != nil && *eff.Value > *c.AllowedDecrease:
+		r.Classification = ClassPass
+		e.Rule = fmt.Sprintf("Pass: the canary is significantly faster (%s, %s), but the %s %s is above allowedDecrease %s.", medians, p, eff.Kind, gp(eff.Value), g(*c.AllowedDecrease))
+	case higher:
+		r.Classification = ClassHigh
+		e.Rule = fmt.Sprintf("High: the canary's buckets are significantly higher (%s, %s < alpha %s) and the %s %s reaches allowedIncrease %s.", medians, p, g(c.Alpha), eff.Kind, gp(eff.Value), g(*c.AllowedIncrease))
+		r.Veto = c.Critical && (eff.Value == nil || *eff.Value >= *c.CriticalIncrease)
+	default:
+		r.Classification = ClassLow
+		e.Rule = fmt.Sprintf("Low: the canary's buckets are significantly lower (%s, %s < alpha %s) and the %s %s reaches allowedDecrease %s.", medians, p, g(c.Alpha), eff.Kind, gp(eff.Value), g(*c.AllowedDecrease))
+		r.Veto = c.Critical && (eff.Value == nil || *eff.Value <= *c.CriticalDecrease)
+	}
+}
+
+func bucketSide(b BucketSide) Side {
+	return Side{Count: b.Count, Mean: b.Mean, Median: b.Median}
+}
