@@ -22,9 +22,20 @@ install_pkg() {
   log "installing Debian package prometheus"
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >&2
-  # The package may start its own service on some systems; we never use it.
+  # Keep the package's maintainer scripts from starting its system service
+  # (stock config, all interfaces): invoke-rc.d and deb-systemd-invoke honour
+  # policy-rc.d exit code 101. Only when no policy is in place already.
+  local policy=/usr/sbin/policy-rc.d own_policy=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod 755 "$policy" && own_policy=1
+  fi
+  local rc=0
+  {
+    $sudo apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus
+  } >&2 || rc=$?
+  [ -z "$own_policy" ] || $sudo rm -f "$policy"
+  [ "$rc" -eq 0 ] || { log "apt-get failed (exit $rc)"; return "$rc"; }
   command -v prometheus >/dev/null && command -v promtool >/dev/null
 }
 
@@ -33,6 +44,23 @@ free_port() {
 import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
 PY
+}
+
+# ready URL: whether GET URL/-/ready answers 200. curl when installed (the
+# Debian package does not pull it in), else bash's /dev/tcp.
+ready() {
+  local url=$1
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsS -m 2 "$url/-/ready" >/dev/null 2>&1
+    return
+  fi
+  local hostport=${url#http://} status=""
+  (
+    exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}" || exit 1
+    printf 'GET /-/ready HTTP/1.0\r\nHost: %s\r\n\r\n' "$hostport" >&3
+    IFS= read -r -t 2 status <&3 || exit 1
+    case "$status" in "HTTP/1."?" 200 "*) exit 0 ;; *) exit 1 ;; esac
+  ) 2>/dev/null
 }
 
 start() {
@@ -61,8 +89,8 @@ YML
       --query.lookback-delta=5m --log.level=warn >"$dir/prometheus.log" 2>&1 &
     pid=$!
     url="http://127.0.0.1:$port"
-    for i in $(seq 1 100); do
-      if curl -fsS "$url/-/ready" >/dev/null 2>&1; then
+    for i in $(seq 1 300); do
+      if ready "$url"; then
         printf 'PROMETHEUS_URL=%s\nPROMETHEUS_PID=%s\nPROMETHEUS_DIR=%s\n' "$url" "$pid" "$dir" >"$dir/env"
         echo "$pid" >"$dir/prometheus.pid"
         log "ready at $url (pid $pid, data $*)"
@@ -93,17 +121,25 @@ stop() {
   case "$dir" in */prometheus-testenv.*) rm -rf "$dir" ;; esac
 }
 
+# The state dir of `run`'s server; global so that the EXIT trap still sees it
+# after run returns.
+RUN_DIR=""
+
 run() {
   local files=()
   while [ $# -gt 0 ] && [ "$1" != "--" ]; do files+=("$1"); shift; done
   [ "${1:-}" = "--" ] || { log "run: missing -- before the command"; exit 2; }
   shift
-  local dir
-  dir=$(start "${files[@]}")
-  trap 'stop "$dir"' EXIT INT TERM
+  [ $# -gt 0 ] || { log "run: no command after --"; exit 2; }
+  RUN_DIR=$(start "${files[@]}")
+  trap 'stop "$RUN_DIR"' EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   # shellcheck disable=SC1091
-  set -a; . "$dir/env"; set +a
-  "$@"
+  set -a; . "$RUN_DIR/env"; set +a
+  local rc=0
+  "$@" || rc=$?
+  return "$rc"
 }
 
 cmd=${1:-}
@@ -112,6 +148,6 @@ case "$cmd" in
   install) install_pkg ;;
   start) start "$@" ;;
   stop) stop "$@" ;;
-  run) run "$@" ;;
+  run) run "$@" || exit $? ;;
   *) sed -n '2,12p' "$0" >&2; exit 2 ;;
 esac

@@ -53,7 +53,7 @@ func Main() int {
 	fi, _ := os.Stderr.Stat()
 	ios := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
 		IsTerminal: fi != nil && fi.Mode()&os.ModeCharDevice != 0}
-	return Run(ctx, ios, os.Args[1:])
+	return Run(ctx, ios, pluginArgs(os.Args[1:], os.Getenv))
 }
 
 // Run executes augur with args and returns the exit code.
@@ -96,6 +96,9 @@ behind the answer.`,
 		NewCmdQuery(ios, nil),
 		NewCmdAnalyze(ios, nil),
 		NewCmdReplay(ios, nil),
+		NewCmdPlugin(ios, nil), NewCmdArgoPlugin(ios, nil),
+		NewCmdServe(ios, nil),
+		NewCmdTest(ios, nil), NewCmdRecord(ios, nil),
 	)
 	return root
 }
