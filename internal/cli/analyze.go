@@ -24,6 +24,7 @@ type AnalyzeOptions struct {
 	Status      statusFlags
 	Hooks       hookFlags
 	Kube        kubeFlags
+	Judge       judgeFlags
 	EmitEvents  bool
 	NewRevision bool
 	Values      []string
@@ -63,10 +64,11 @@ Exit codes: 0 advance or promote, 1 hold, 3 roll back, 2 bad input.`,
 	opts.Kube.register(cmd)
 	cmd.Flags().BoolVar(&opts.EmitEvents, "emit-events", false, "record the decision's events as Kubernetes Events on the Canary in the cluster (reason Synced)")
 	opts.Hooks.register(cmd, "call")
+	opts.Judge.register(cmd)
 	cmd.Flags().BoolVar(&opts.NewRevision, "new-revision", false, "the target's spec changed since the last promotion (starts or restarts an analysis)")
 	cmd.Flags().StringArrayVar(&opts.Values, "value", nil, "what-if: use this value for a metric instead of querying it, as NAME=NUMBER or NAME=error:KIND (no-values, multiple-values, or a message); repeatable")
 	cmd.Flags().StringVar(&opts.Checksum, "checksum", "", "checksum passed to webhooks (default: a hash of the Canary spec)")
-	cmd.Flags().StringVar(&opts.At, "at", "", "tick time: RFC 3339, Unix seconds, +DUR after the data's start or -DUR before its end (default: now, or the end of recorded data)")
+	cmd.Flags().StringVar(&opts.At, "at", "", "tick time: RFC 3339, Unix seconds, +DUR after the data's start or -DUR before its end (default: now, or the last whole minute of recorded data)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	return cmd
 }
@@ -100,7 +102,7 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 		return badInput(err)
 	}
 	if at.IsZero() && !src.end.IsZero() {
-		at = src.end
+		at = defaultAt(src.end)
 	}
 	now := at
 	if now.IsZero() {
@@ -110,12 +112,17 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
+	judgeOv, score, err := opts.Judge.overrides(&c)
+	if err != nil {
+		return badInput(err)
+	}
 	eng, err := opts.Engine.newEngine(src.registry, set, hooks, opts.Source.apply, in.apply)
 	if err != nil {
 		return badInput(err)
 	}
 	d, err := eng.Tick(cmd.Context(), engine.TickRequest{
 		Canary: c, Status: st, NewRevision: opts.NewRevision, Checksum: opts.Checksum, At: at, Now: now, Values: values,
+		Judges: judgeOv, Score: score,
 	})
 	if err != nil {
 		return err
@@ -166,6 +173,7 @@ func writeDecision(w io.Writer, before analysis.CanaryStatus, d analysis.Decisio
 	if len(d.Checks) > 0 {
 		fmt.Fprintln(w, "Checks:")
 		writeChecks(w, "  ", d.Checks)
+		writeScore(w, "  ", d.Score)
 	}
 	if len(d.Reasons) > 0 {
 		fmt.Fprintln(w, "Why:")

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/augurproj/augur/analysis"
+	"github.com/augurproj/augur/engine"
 )
 
 // QueryOptions are `augur query`'s inputs.
@@ -18,6 +19,7 @@ type QueryOptions struct {
 	Files  fileFlags
 	Engine engineFlags
 	Source sourceFlags
+	Judge  judgeFlags
 	At     string
 	Output string
 }
@@ -43,7 +45,8 @@ it passes its threshold range. Exit code 1 when a check fails.`,
 	opts.Files.register(cmd)
 	opts.Engine.registerMesh(cmd)
 	opts.Source.register(cmd)
-	cmd.Flags().StringVar(&opts.At, "at", "", "evaluation time: RFC 3339, Unix seconds, +DUR after the data's start or -DUR before its end (default: now, or the end of recorded data)")
+	opts.Judge.register(cmd)
+	cmd.Flags().StringVar(&opts.At, "at", "", "evaluation time: RFC 3339, Unix seconds, +DUR after the data's start or -DUR before its end (default: now, or the last whole minute of recorded data)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	return cmd
 }
@@ -76,7 +79,7 @@ func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
 		return badInput(err)
 	}
 	if at.IsZero() && !src.end.IsZero() {
-		at = src.end
+		at = defaultAt(src.end)
 	}
 	eng, err := opts.Engine.newEngine(src.registry, set, nil, opts.Source.apply)
 	if err != nil {
@@ -86,11 +89,15 @@ func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
 	failed := false
 	for i := range canaries {
 		c := &canaries[i]
-		plans, err := eng.Plan(cmd.Context(), c)
+		ov, _, err := opts.Judge.overrides(c)
+		if err != nil {
+			return badInput(err)
+		}
+		plans, err := eng.PlanFor(cmd.Context(), c, engine.PlanOptions{Judges: ov})
 		if err != nil {
 			return err
 		}
-		obs := eng.Evaluate(cmd.Context(), plans, at)
+		obs := eng.EvaluateFor(cmd.Context(), plans, engine.EvalOptions{At: at, Interval: c.GetAnalysis().IntervalDuration()})
 		qc := queriedCanary{Name: c.Metadata.Name, Namespace: c.Metadata.Namespace, Checks: []analysis.Check{}}
 		if !at.IsZero() {
 			t := at.UTC()
@@ -132,7 +139,10 @@ func writeChecks(w io.Writer, indent string, checks []analysis.Check) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, c := range checks {
 		verdict := "pass"
-		if !c.Passed {
+		switch {
+		case c.Inconclusive:
+			verdict = "inconclusive"
+		case !c.Passed:
 			verdict = "FAIL"
 		}
 		val := "-"
@@ -140,6 +150,9 @@ func writeChecks(w io.Writer, indent string, checks []analysis.Check) {
 			val = formatValue(c.Kind, *c.Value)
 		}
 		detail := formatRange(analysis.ThresholdRange{Min: c.Min, Max: c.Max}, c.Kind)
+		if c.Judgement != nil && c.Min == nil && c.Max == nil && c.Value == nil {
+			detail = "judged only (no threshold)"
+		}
 		if c.Error != "" {
 			val = "error"
 			detail += "  (" + c.Error + ")"
@@ -147,4 +160,14 @@ func writeChecks(w io.Writer, indent string, checks []analysis.Check) {
 		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\n", indent, c.Metric, val, verdict, detail)
 	}
 	tw.Flush()
+	for _, c := range checks {
+		if c.Judgement == nil {
+			continue
+		}
+		lines := judgeLines(c.Judgement)
+		fmt.Fprintf(w, "%s%s: %s\n", indent, c.Metric, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(w, "%s  %s\n", indent, l)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/augurproj/augur/analysis"
+	"github.com/augurproj/augur/analysis/judges"
 	"github.com/augurproj/augur/engine"
 )
 
@@ -19,6 +20,7 @@ type ReplayOptions struct {
 	Source   sourceFlags
 	Status   statusFlags
 	Hooks    hookFlags
+	Judge    judgeFlags
 	Start    string
 	Interval time.Duration
 	MaxTicks int
@@ -56,7 +58,8 @@ Exit codes: 0 promoted, 3 rolled back, 1 neither (stopped at --max-ticks), 2 bad
 	opts.Source.register(cmd)
 	opts.Status.register(cmd, string(analysis.PhaseProgressing))
 	opts.Hooks.register(cmd, "pass")
-	cmd.Flags().StringVar(&opts.Start, "start", "", "first tick: RFC 3339, Unix seconds or +DUR after the data's start (default: the first full metric window of the data)")
+	opts.Judge.register(cmd)
+	cmd.Flags().StringVar(&opts.Start, "start", "", "first tick: RFC 3339, Unix seconds or +DUR after the data's start (default: the first whole minute after a full metric window of the data)")
 	cmd.Flags().DurationVar(&opts.Interval, "interval", 0, "time between ticks (default: the Canary's analysis.interval)")
 	cmd.Flags().IntVar(&opts.MaxTicks, "max-ticks", engine.DefaultMaxTicks, "stop after this many ticks")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
@@ -72,11 +75,15 @@ type replayTickJSON struct {
 	Action       analysis.Action  `json:"action"`
 	Events       []analysis.Event `json:"events"`
 	Checks       []analysis.Check `json:"checks"`
+	Score        *judges.Summary  `json:"score,omitempty"`
 	Reasons      []string         `json:"reasons,omitempty"`
 }
 
 // firstWindow is the default start of a replay over recorded data: the data's
-// start plus the longest metric window, so every rate() has a full window.
+// start plus the longest metric window (so every rate() has a full window),
+// rounded up to a whole minute. Scrapes rarely fall on whole minutes, so the
+// ticks stay off the sample grid, where Prometheus 2.x (closed range windows)
+// and 3.x (left-open) agree.
 func firstWindow(start time.Time, plans []engine.MetricPlan) time.Time {
 	longest := time.Minute
 	for _, p := range plans {
@@ -84,8 +91,20 @@ func firstWindow(start time.Time, plans []engine.MetricPlan) time.Time {
 			longest = d
 		}
 	}
-	return start.Add(longest)
+	return ceilMinute(start.Add(longest))
 }
+
+func ceilMinute(t time.Time) time.Time {
+	if f := t.Truncate(time.Minute); !f.Equal(t) {
+		return f.Add(time.Minute)
+	}
+	return t
+}
+
+// defaultAt is the evaluation time of query/analyze over recorded data when
+// --at is not given: the newest sample's time truncated to a whole minute
+// (off the sample grid, like firstWindow).
+func defaultAt(end time.Time) time.Time { return end.Truncate(time.Minute) }
 
 func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 	if err := checkOutput(opts.Output); err != nil {
@@ -104,6 +123,10 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 		return badInput(err)
 	}
 	hooks, err := opts.Hooks.caller()
+	if err != nil {
+		return badInput(err)
+	}
+	judgeOv, score, err := opts.Judge.overrides(&c)
 	if err != nil {
 		return badInput(err)
 	}
@@ -133,7 +156,8 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 	if interval <= 0 {
 		interval = c.GetAnalysis().IntervalDuration()
 	}
-	req := engine.ReplayRequest{Canary: c, Status: st, Start: start, Interval: interval, MaxTicks: opts.MaxTicks}
+	req := engine.ReplayRequest{Canary: c, Status: st, Start: start, Interval: interval, MaxTicks: opts.MaxTicks,
+		Judges: judgeOv, Score: score}
 	text := opts.Output == "text"
 	if text {
 		fmt.Fprintf(opts.IO.Out, "Replaying canary %s/%s from %s, one tick every %s\nSource: %s\n",
@@ -164,7 +188,7 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 			ticks = append(ticks, replayTickJSON{
 				Time: t.Time.UTC(), Phase: d.Status.Phase, CanaryWeight: d.Status.CanaryWeight,
 				FailedChecks: d.Status.FailedChecks, Iterations: d.Status.Iterations, Action: d.Action,
-				Events: nonNil(d.Events), Checks: nonNil(d.Checks), Reasons: d.Reasons,
+				Events: nonNil(d.Events), Checks: nonNil(d.Checks), Score: d.Score, Reasons: d.Reasons,
 			})
 		}
 		enc := json.NewEncoder(opts.IO.Out)
@@ -208,5 +232,6 @@ func writeReplayTick(opts *ReplayOptions, n int, t engine.ReplayTick) {
 	writeEvents(w, "     ", d.Events)
 	if len(d.Checks) > 0 {
 		writeChecks(w, "       ", d.Checks)
+		writeScore(w, "       ", d.Score)
 	}
 }
