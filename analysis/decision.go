@@ -1,6 +1,10 @@
 package analysis
 
-import "time"
+import (
+	"time"
+
+	"github.com/augurproj/augur/analysis/judges"
+)
 
 // Action is what the rollout driver should do after a tick.
 type Action string
@@ -46,6 +50,7 @@ const (
 	ErrKindProvider       ErrorKind = "provider"        // provider could not be built (bad address, unknown type)
 	ErrKindQuery          ErrorKind = "query"           // query failed (HTTP, PromQL, timeout, …)
 	ErrKindNoMetric       ErrorKind = "no-metric"       // neither builtin, query nor templateRef
+	ErrKindJudge          ErrorKind = "judge"           // invalid or incomplete judge configuration
 )
 
 // Observation is one metric's result for this tick, gathered by the shell.
@@ -73,6 +78,10 @@ type Observation struct {
 	// ProviderType is the MetricTemplate's provider type (template kinds with
 	// ErrKindProvider); it only fills Flagger's event text.
 	ProviderType string `json:"providerType,omitempty"`
+	// Judged is set for a metric judged against the primary: the judge's
+	// configuration and both sides' data. When the metric sets no threshold
+	// (no thresholdRange, threshold 0), Value and Err are not used.
+	Judged *Judged `json:"judged,omitempty"`
 }
 
 // ObservationError is an error turned into data.
@@ -131,10 +140,17 @@ type Check struct {
 	Max *float64 `json:"max"`
 	// Passed reports whether the check passed.
 	Passed bool `json:"passed"`
+	// Inconclusive reports a judged metric whose judge could not decide
+	// (no or too little data, an input error, or the sequential judge still
+	// collecting): the check neither passes nor fails, and the tick holds
+	// without counting a failed check. Passed is false.
+	Inconclusive bool `json:"inconclusive,omitempty"`
 	// Error is the observation's error text when it had no value.
 	Error string `json:"error,omitempty"`
 	// Reason is a sentence a person can read: which rule fired and why.
 	Reason string `json:"reason"`
+	// Judgement is a judged metric's verdict with its explanation.
+	Judgement *Judgement `json:"judgement,omitempty"`
 }
 
 // EventType is Normal or Warning, as in Kubernetes events.
@@ -193,6 +209,11 @@ type Decision struct {
 	PostRollout Phase `json:"postRollout,omitempty"`
 	// Weights is the traffic split the router should apply after this tick.
 	Weights Weights `json:"weights"`
+	// Score combines this tick's judged metrics as Kayenta's scorer does
+	// (groups, weights, thresholds, critical vetoes). It is reported, not
+	// decisive: the action follows the per-metric checks. Nil when no
+	// metric was judged.
+	Score *judges.Summary `json:"score,omitempty"`
 }
 
 // Weights is a traffic split.
@@ -226,6 +247,9 @@ type Input struct {
 	Metrics []Observation `json:"metrics,omitempty"`
 	// MetricsGathered distinguishes "gathered, none configured" from "not gathered".
 	MetricsGathered bool `json:"metricsGathered,omitempty"`
+	// Score holds the pass and marginal thresholds of the judged metrics'
+	// score (Decision.Score); zero means Kayenta's 95 and 75.
+	Score judges.ScoreConfig `json:"score,omitzero"`
 	// Now is the tick's time. It is used only for status.lastTransitionTime,
 	// which is set to Now (RFC 3339, UTC) when the phase changes; a zero Now
 	// leaves it as it was.

@@ -207,6 +207,10 @@ func (n names) haltEvent(c *Canary, o *Observation, v violation) Event {
 // "error" events (recordEventErrorf) are Warning events in Kubernetes.
 func (n names) metricErrorEvent(c *Canary, o *Observation) Event {
 	e := o.Err
+	if e.Kind == ErrKindJudge {
+		// augur's text: Flagger has no judges.
+		return warning("Judge configuration of " + o.Metric + " is invalid: " + e.Message)
+	}
 	switch o.Kind {
 	case KindSuccessRate, KindDuration:
 		if e.Kind == ErrKindNoValues {

@@ -5,9 +5,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/augurproj/augur/analysis/judges"
 )
 
 // bytesrc turns fuzz bytes into choices; past the end it yields zeros.
@@ -93,6 +96,9 @@ func fuzzInput(s *bytesrc) (Input, func(Need) Answer) {
 	if s.bool() {
 		st.RouterWeight = ip(pick(s, 0, 50, 100))
 	}
+	if s.bool() {
+		st.AnalysisStart = "2026-03-01T11:00:00Z"
+	}
 	in := Input{
 		Canary:       c,
 		MeshProvider: pick(s, "", "kubernetes"),
@@ -146,6 +152,13 @@ func fuzzInput(s *bytesrc) (Input, func(Need) Answer) {
 	if c.GetAnalysis() != nil {
 		obs = observe(&c, values, errs)
 	}
+	if !healthy {
+		for i := range obs {
+			if s.bool() {
+				obs[i].Judged = fuzzJudged(s)
+			}
+		}
+	}
 	if !healthy && s.intn(16) == 0 && len(obs) > 0 {
 		obs = obs[1:]
 	}
@@ -155,6 +168,33 @@ func fuzzInput(s *bytesrc) (Input, func(Need) Answer) {
 		}
 		return Answer{Hooks: hookAnswers[n.Hooks]}
 	}
+}
+
+// fuzzJudged is random judged data: any judge (valid or not), any kind of
+// data on either side (matching or not), or a fetch error.
+func fuzzJudged(s *bytesrc) *Judged {
+	j := &Judged{Config: judges.Config{
+		Judge:    pick(s, judges.Kind(""), judges.KindMannWhitney, judges.KindErrorRate, judges.KindHistogram, judges.KindSequential, "bogus"),
+		Critical: s.bool(),
+	}}
+	side := func() judges.Data {
+		switch s.intn(4) {
+		case 0:
+			return judges.Data{Samples: pick(s, judges.Series(nil), judges.Series{1, 2, 3}, baseline, slowCanary, judges.Series{math.NaN(), 1, 1, 1, 1, 1})}
+		case 1:
+			return judges.Data{Counts: pick(s, &judges.Counts{}, &judges.Counts{Requests: 1000, Errors: 5}, &judges.Counts{Requests: 1000, Errors: 90},
+				&judges.Counts{Requests: 1, Errors: 2})}
+		case 2:
+			return judges.Data{Histogram: pick(s, &judges.Histogram{}, &judges.Histogram{Buckets: []judges.Bucket{{UpperBound: 1, Count: 300}, {UpperBound: math.Inf(1), Count: 500}}},
+				&judges.Histogram{Buckets: []judges.Bucket{{UpperBound: 1, Count: 100}, {UpperBound: math.Inf(1), Count: 500}}})}
+		}
+		return judges.Data{}
+	}
+	j.Data = judges.Input{Canary: side(), Baseline: side()}
+	if s.intn(8) == 0 {
+		j.Err = &ObservationError{Kind: ErrKindQuery, Message: "boom"}
+	}
+	return j
 }
 
 // passingValue is a value the metric's bounds accept.
@@ -188,7 +228,7 @@ func FuzzStep(f *testing.F) {
 // checks often enough for the failed-check invariant to mean something.
 func TestStepProperties(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	var ranMetrics, failedCheck int
+	var ranMetrics, failedCheck, judged, inconclusive int
 	for range 5000 {
 		data := make([]byte, 96)
 		for i := range data {
@@ -201,6 +241,15 @@ func TestStepProperties(t *testing.T) {
 		if slices.ContainsFunc(d.Checks, func(c Check) bool { return !c.Passed }) {
 			failedCheck++
 		}
+		if slices.ContainsFunc(d.Checks, func(c Check) bool { return c.Judgement != nil }) {
+			judged++
+		}
+		if slices.ContainsFunc(d.Checks, func(c Check) bool { return c.Inconclusive }) {
+			inconclusive++
+		}
+	}
+	if judged < 40 || inconclusive < 8 {
+		t.Errorf("the sample judged metrics %d times, %d inconclusive: the generator no longer exercises the judges", judged, inconclusive)
 	}
 	if ranMetrics < 100 || failedCheck < 50 {
 		t.Errorf("the sample ran metrics %d times with %d failed checks: the generator no longer exercises the analysis", ranMetrics, failedCheck)
@@ -232,7 +281,38 @@ func stepProperties(t *testing.T, data []byte) Decision {
 		t.Fatalf("weights %+v differ from the status' routes %+v", wt, d.Status.Routes())
 	}
 	before := in.Status
-	checkFailed := slices.ContainsFunc(d.Checks, func(c Check) bool { return !c.Passed })
+	checkFailed := slices.ContainsFunc(d.Checks, func(c Check) bool { return !c.Passed && !c.Inconclusive })
+	inconclusive := slices.ContainsFunc(d.Checks, func(c Check) bool { return c.Inconclusive })
+	for _, c := range d.Checks {
+		if c.Passed && c.Inconclusive {
+			t.Fatalf("check %s both passed and inconclusive", c.Metric)
+		}
+		if c.Judgement != nil && c.Passed && c.Judgement.Verdict != judges.Pass {
+			t.Fatalf("check %s passed with a %s judge", c.Metric, c.Judgement.Verdict)
+		}
+	}
+	if inconclusive && !checkFailed {
+		if d.Action != ActionHold || d.Status.FailedChecks != before.FailedChecks || d.Status.Phase != before.Phase || wt != before.Routes() {
+			t.Fatalf("an inconclusive check must only hold: action %s, failed %d→%d, phase %s→%s, weights %+v→%+v",
+				d.Action, before.FailedChecks, d.Status.FailedChecks, before.Phase, d.Status.Phase, before.Routes(), wt)
+		}
+	}
+	malformed := slices.ContainsFunc(d.Reasons, func(r string) bool { return strings.HasPrefix(r, "Malformed input") })
+	switch {
+	case malformed:
+		if d.Status.AnalysisStart != before.AnalysisStart {
+			t.Fatalf("malformed input changed analysisStart %q → %q", before.AnalysisStart, d.Status.AnalysisStart)
+		}
+	case !inPhase(d.Status.Phase, PhaseProgressing, PhaseWaitingPromotion):
+		if d.Status.AnalysisStart != "" {
+			t.Fatalf("phase %s keeps analysisStart %q", d.Status.Phase, d.Status.AnalysisStart)
+		}
+	case !in.Now.IsZero() && d.Status.AnalysisStart == "":
+		t.Fatalf("phase %s without analysisStart", d.Status.Phase)
+	case before.AnalysisStart != "" && inPhase(before.Phase, PhaseProgressing, PhaseWaitingPromotion) && !in.NewRevision &&
+		d.Status.AnalysisStart != before.AnalysisStart:
+		t.Fatalf("analysisStart %q → %q without a new revision", before.AnalysisStart, d.Status.AnalysisStart)
+	}
 	if checkFailed {
 		if d.Action != ActionHold || d.Status.FailedChecks != before.FailedChecks+1 ||
 			d.Status.Phase != before.Phase || wt != before.Routes() {

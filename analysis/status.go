@@ -47,6 +47,13 @@ type CanaryStatus struct {
 	// router's share here so the next tick sees what Flagger would (augur-only
 	// field, like Mirrored).
 	RouterWeight *int `json:"routerWeight,omitempty"`
+	// AnalysisStart is when the running analysis started (RFC 3339): set
+	// to the tick's time when a new revision starts (or restarts) the
+	// analysis, or on the first analysis tick of a status without it, and
+	// cleared when the canary leaves Progressing and WaitingPromotion. The
+	// sequential judge reads its cumulative data from here (augur-only
+	// field, optional: older statuses without it stay valid).
+	AnalysisStart string `json:"analysisStart,omitempty"`
 }
 
 // Routes returns the traffic split the router holds for this status: the

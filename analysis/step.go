@@ -3,7 +3,10 @@ package analysis
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/augurproj/augur/analysis/judges"
 )
 
 // Step runs one tick of Flagger v1.44.0's advanceCanary as far as the input
@@ -55,9 +58,12 @@ type tick struct {
 	events  []Event
 	alerts  []AlertMessage
 	checks  []Check
+	summary *judges.Summary
 	hooks   []HookResult
 	reasons []string
 	post    Phase
+	// isMalformed is set when the input was malformed: nothing changes.
+	isMalformed bool
 }
 
 func newTick(in *Input) *tick {
@@ -112,12 +118,14 @@ func (t *tick) setPhase(p Phase, iterations int) {
 }
 
 // syncStatus is Flagger's SyncStatus with a fresh status: phase set, every
-// counter zeroed.
+// counter zeroed. The analysis start is cleared too; finish sets it to the
+// tick's time when the new phase is an analysis phase.
 func (t *tick) syncStatus(p Phase) {
 	t.st.Phase = p
 	t.st.CanaryWeight = 0
 	t.st.FailedChecks = 0
 	t.st.Iterations = 0
+	t.st.AnalysisStart = ""
 }
 
 func (t *tick) route(canary int, mirrored bool) {
@@ -493,35 +501,64 @@ func (t *tick) validMetrics() bool {
 
 // evaluateMetrics turns every observation into a Check. The tick fails if
 // any check fails; its event is the one Flagger records, for the first
-// failure in Flagger's evaluation order.
+// failure in Flagger's evaluation order (augur's text when a judge failed
+// it). With no failure, an inconclusive judged check holds the tick without
+// counting a failed check.
 func (t *tick) evaluateMetrics(threshold int) bool {
 	obs := t.in.Metrics
 	t.checks = make([]Check, len(obs))
 	first := -1
 	var firstV violation
+	var inconclusive []string
 	for i := range obs {
 		c, v := evaluate(&obs[i])
 		t.checks[i] = c
 		if c.Passed {
 			continue
 		}
+		if c.Inconclusive {
+			inconclusive = append(inconclusive, c.Metric)
+			continue
+		}
 		if first < 0 || t.before(&obs[i], i, &obs[first], first) {
 			first, firstV = i, v
 		}
 	}
-	if first < 0 {
+	t.score()
+	if first < 0 && len(inconclusive) == 0 {
 		t.reason("All %d metric checks passed.", len(obs))
 		return true
 	}
+	if first < 0 {
+		t.event(t.n.judgeInconclusiveEvent(inconclusive))
+		t.hold("%d of %d metric checks are inconclusive (%s): a judged metric that cannot decide yet holds the tick without counting a failed check (failed checks %d of threshold %d).",
+			len(inconclusive), len(obs), inconclusiveReasons(t.checks), t.st.FailedChecks, threshold)
+		return false
+	}
 	failed := 0
 	for i := range t.checks {
-		if !t.checks[i].Passed {
+		if !t.checks[i].Passed && !t.checks[i].Inconclusive {
 			failed++
 		}
 	}
-	t.event(t.n.haltEvent(t.c, &obs[first], firstV))
+	if firstV.judge != nil {
+		t.event(t.n.judgeHaltEvent(obs[first].Metric, firstV.judge))
+	} else {
+		t.event(t.n.haltEvent(t.c, &obs[first], firstV))
+	}
 	t.failCheck(threshold, "%d of %d metric checks failed (the first in Flagger's order: %s)", failed, len(obs), t.checks[first].Reason)
 	return false
+}
+
+// inconclusiveReasons joins the reasons of the inconclusive checks.
+func inconclusiveReasons(checks []Check) string {
+	var out []string
+	for i := range checks {
+		if checks[i].Inconclusive {
+			out = append(out, checks[i].Reason)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 func (t *tick) before(a *Observation, ai int, b *Observation, bi int) bool {
@@ -536,6 +573,8 @@ func (t *tick) before(a *Observation, ai int, b *Observation, bi int) bool {
 
 // malformed ends the tick with a hold that changes nothing.
 func (t *tick) malformed(format string, args ...any) {
+	t.isMalformed = true
+	t.summary = nil
 	t.st = t.in.Status
 	routes := t.in.Status.Routes()
 	t.rw, t.mir = routes.Canary, routes.Mirrored
@@ -555,6 +594,9 @@ func (t *tick) finish() Decision {
 	if st.Phase != t.in.Status.Phase && !t.in.Now.IsZero() {
 		st.LastTransitionTime = t.in.Now.UTC().Format(time.RFC3339)
 	}
+	if !t.isMalformed {
+		st.AnalysisStart = analysisStart(st, t.in.Now)
+	}
 	d := Decision{
 		Action:      t.action,
 		Status:      st,
@@ -565,6 +607,7 @@ func (t *tick) finish() Decision {
 		Reasons:     t.reasons,
 		PostRollout: t.post,
 		Weights:     Weights{Primary: 100 - t.rw, Canary: t.rw, Mirrored: t.mir},
+		Score:       t.summary,
 	}
 	if d.Events == nil {
 		d.Events = []Event{}
@@ -576,4 +619,19 @@ func (t *tick) finish() Decision {
 		d.Reasons = []string{}
 	}
 	return d
+}
+
+// analysisStart is the next status's analysisStart: kept while the canary
+// is in an analysis phase (Progressing, WaitingPromotion), set to the tick's
+// time when an analysis phase has none yet (a new or restarted analysis, or
+// a status written before the field existed), and cleared in every other
+// phase. A zero Now leaves an unset start unset.
+func analysisStart(st CanaryStatus, now time.Time) string {
+	if !inPhase(st.Phase, PhaseProgressing, PhaseWaitingPromotion) {
+		return ""
+	}
+	if st.AnalysisStart == "" && !now.IsZero() {
+		return now.UTC().Format(time.RFC3339Nano)
+	}
+	return st.AnalysisStart
 }

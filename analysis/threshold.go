@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/augurproj/augur/analysis/judges"
 )
 
 // violation says which bound a value broke; the zero value means none.
@@ -13,6 +15,8 @@ type violation struct {
 	// bound is the bound that was broken, in the metric's unit
 	// (milliseconds for request-duration).
 	bound float64
+	// judge is set when a judged metric's judge failed the check.
+	judge *judges.Result
 }
 
 // effectiveBounds returns the inclusive bounds a metric is checked against:
@@ -51,14 +55,29 @@ func knownKind(k MetricKind) bool {
 // reaches this function from a provider that breaks that rule); +Inf passes a
 // minimum-only range. An observation with an error, or of an unknown kind,
 // fails.
+//
+// A judged observation (Judged set) is also judged against the primary: the
+// threshold is checked first when the metric sets one, then the judge's
+// verdict decides — pass, fail (a failing judge, a critical metric's veto,
+// or data that could not be fetched) or inconclusive (Check.Inconclusive:
+// the check neither passes nor fails). Check.Judgement carries the judge's
+// result and explanation.
 func CheckObservation(o Observation) Check {
 	c, _ := evaluate(&o)
 	return c
 }
 
-// evaluate is CheckObservation that also returns the broken bound, which the
-// step function needs for Flagger's event text.
+// evaluate is CheckObservation that also returns the broken bound (or the
+// failing judge), which the step function needs for the event text.
 func evaluate(o *Observation) (Check, violation) {
+	if o.Judged != nil {
+		return evaluateJudged(o)
+	}
+	return evaluateThreshold(o)
+}
+
+// evaluateThreshold is Flagger's threshold check of one observation.
+func evaluateThreshold(o *Observation) (Check, violation) {
 	lo, hi, deprecated := effectiveBounds(o)
 	// One allocation holds the copies of the value and the bounds.
 	store := new([3]float64)

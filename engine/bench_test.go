@@ -3,7 +3,10 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,6 +85,72 @@ func BenchmarkReplay(b *testing.B) {
 		}
 		if res.Result != analysis.PhaseSucceeded {
 			b.Fatalf("healthy replay ended %s", res.Result)
+		}
+		ticks += len(res.Ticks)
+	}
+	b.ReportMetric(float64(ticks)/b.Elapsed().Seconds(), "ticks/s")
+}
+
+// staticRange answers every range query with the same series.
+type staticRange struct{ canary, baseline []metrics.Series }
+
+func (s staticRange) Query(context.Context, string, time.Time) (float64, error) { return 1, nil }
+
+func (s staticRange) QueryRange(_ context.Context, q string, _, _ time.Time, _ time.Duration) ([]metrics.Series, error) {
+	if strings.Contains(q, "primary") {
+		return s.baseline, nil
+	}
+	return s.canary, nil
+}
+
+// BenchmarkJudgedMetric is one tick that judges one metric with 10,000
+// samples per side (mann-whitney: the two range queries, the Hodges–Lehmann
+// interval over 10⁸ pairwise differences, the check and the score), against
+// a provider that returns the series at once.
+func BenchmarkJudgedMetric(b *testing.B) {
+	const n = 10_000
+	r := rand.New(rand.NewPCG(1, 2))
+	mk := func(shift float64) []metrics.Series {
+		s := metrics.Series{Labels: map[string]string{}}
+		for i := range n {
+			s.Samples = append(s.Samples, metrics.Sample{T: time.Unix(int64(i), 0), V: 100*math.Exp(0.5*r.NormFloat64()) + shift})
+		}
+		return []metrics.Series{s}
+	}
+	p := staticRange{canary: mk(5), baseline: mk(0)}
+	eng, err := engine.New(engine.Options{Registry: fakeRegistry(p), Hooks: engine.StaticHooks{Pass: true}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := canaryWith(0)
+	c.Spec.Analysis.Metrics = []analysis.Metric{{Name: "latency", Query: `lat{app="{{ target }}"}`}}
+	at := time.Unix(1e9, 0)
+	req := engine.TickRequest{Canary: c, Status: analysis.CanaryStatus{Phase: analysis.PhaseProgressing, CanaryWeight: 10},
+		At: at, Now: at, Judges: map[string]map[string]string{"latency": {"judge": "mann-whitney"}}}
+	d, err := eng.Tick(context.Background(), req)
+	if err != nil || len(d.Checks) != 1 || d.Checks[0].Judgement == nil || d.Checks[0].Judgement.Explanation.Canary.Count < n/2 {
+		b.Fatalf("decision %+v, %v", d, err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := eng.Tick(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReplayJudged replays the judged podinfo canary (three judged
+// metrics: error-rate, histogram, mann-whitney) over the recorded latency
+// regression until it is rolled back.
+func BenchmarkReplayJudged(b *testing.B) {
+	eng, c, store := judgedSetup(b, "latency-regression.om")
+	req := engine.ReplayRequest{Canary: c, Start: replayStart(store)}
+	b.ReportAllocs()
+	ticks := 0
+	for b.Loop() {
+		res, err := eng.Replay(context.Background(), req)
+		if err != nil || res.Result != analysis.PhaseFailed {
+			b.Fatalf("result %s, %v", res.Result, err)
 		}
 		ticks += len(res.Ticks)
 	}

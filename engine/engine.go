@@ -43,6 +43,9 @@ type Options struct {
 	QueryTimeout time.Duration
 	// Logger receives what the engine decided and why (default: discard).
 	Logger *slog.Logger
+	// Now is the clock for judged metrics evaluated without a time (a live
+	// backend's "now"); default time.Now.
+	Now func() time.Time
 }
 
 // Engine is augur's imperative shell: it renders queries, runs them
@@ -72,6 +75,9 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	return &Engine{opts: opts, providers: map[string]metrics.Provider{}}, nil
 }
@@ -110,12 +116,63 @@ type Value struct {
 // EvaluateWith is Evaluate where metrics named in values take the given
 // value (or error) instead of running their query.
 func (e *Engine) EvaluateWith(ctx context.Context, plans []MetricPlan, at time.Time, values map[string]Value) []analysis.Observation {
+	return e.EvaluateFor(ctx, plans, EvalOptions{At: at, Values: values})
+}
+
+// EvalOptions are the inputs of EvaluateFor.
+type EvalOptions struct {
+	// At is when the metrics are evaluated; zero means now (the provider's
+	// now for instant queries, Options.Now for judged metrics' data).
+	At time.Time
+	// JudgeAt, when set, is where judged metrics' data ends when At is zero
+	// (the tick's time); with both zero it is Options.Now.
+	JudgeAt time.Time
+	// AnalysisStart is when the running analysis started
+	// (status.analysisStart): the sequential judge reads the data since
+	// then. Zero means unknown: one analysis interval.
+	AnalysisStart time.Time
+	// Interval is the analysis interval (the sequential judge's window when
+	// AnalysisStart is unknown); zero means the default 60s.
+	Interval time.Duration
+	// Values gives metrics' values by name instead of their instant query.
+	Values map[string]Value
+}
+
+// EvaluateFor runs every plan concurrently, bounded by Options.Concurrency,
+// each query under its own timeout: a metric's instant query (unless it is
+// judged and sets no threshold, or takes a given value) and, for a judged
+// metric, the range queries of both sides' data over its window. It
+// returns the observations in plan order.
+func (e *Engine) EvaluateFor(ctx context.Context, plans []MetricPlan, opts EvalOptions) []analysis.Observation {
+	at, values := opts.At, opts.Values
+	end := at
+	if end.IsZero() {
+		end = opts.JudgeAt
+	}
+	if end.IsZero() {
+		end = e.opts.Now()
+	}
+	interval := opts.Interval
+	if interval <= 0 {
+		interval = analysis.DefaultAnalysisInterval
+	}
 	out := make([]analysis.Observation, len(plans))
 	sem := make(chan struct{}, e.opts.Concurrency)
 	var wg sync.WaitGroup
 	for i := range plans {
 		p := &plans[i]
 		out[i] = observationFor(p)
+		if p.Judge != nil && p.Err == nil {
+			w := judgeWindow(p.Judge, end, opts.AnalysisStart, interval)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out[i].Judged = e.judged(ctx, p, w, sem)
+			}()
+			if !p.Judge.Threshold {
+				continue
+			}
+		}
 		if v, ok := values[p.Name]; ok {
 			out[i].Value, out[i].Err = given(p, v)
 			continue
@@ -144,9 +201,14 @@ func (e *Engine) EvaluateWith(ctx context.Context, plans []MetricPlan, at time.T
 	}
 	wg.Wait()
 	for _, o := range out {
-		if o.Err != nil {
+		switch {
+		case o.Err != nil:
 			e.opts.Logger.Debug("metric failed", "metric", o.Metric, "kind", o.Kind, "query", o.Query, "error", o.Err.Message)
-		} else {
+		case o.Judged != nil && o.Judged.Err != nil:
+			e.opts.Logger.Debug("judged metric data failed", "metric", o.Metric, "error", o.Judged.Err.Message)
+		case o.Judged != nil:
+			e.opts.Logger.Debug("judged metric data", "metric", o.Metric, "start", o.Judged.Window.Start, "end", o.Judged.Window.End)
+		default:
 			e.opts.Logger.Debug("metric value", "metric", o.Metric, "kind", o.Kind, "query", o.Query, "value", o.Value)
 		}
 	}

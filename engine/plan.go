@@ -46,8 +46,20 @@ type MetricPlan struct {
 	// request-duration in seconds, else 1).
 	Scale float64 `json:"-"`
 	// Err is set when the plan could not be built (render error, missing
-	// template, bad secret); the metric then counts as a failed check.
+	// template, bad secret, invalid judge configuration); the metric then
+	// counts as a failed check.
 	Err *analysis.ObservationError `json:"error,omitempty"`
+	// Judge is set for a metric judged against the primary.
+	Judge *JudgePlan `json:"judge,omitempty"`
+}
+
+// PlanOptions are the optional inputs of PlanFor.
+type PlanOptions struct {
+	// Templates are searched for templateRefs before Options.Templates.
+	Templates TemplateSource
+	// Judges are judge settings by metric name (a request's judges, CLI
+	// flags), merged key by key over the Canary's judge annotations.
+	Judges map[string]map[string]string
 }
 
 // TemplateSource finds MetricTemplates by namespace and name.
@@ -89,10 +101,21 @@ func (e *Engine) Plan(ctx context.Context, c *analysis.Canary) ([]MetricPlan, er
 // PlanWith is Plan with extra MetricTemplates (for example sent along with
 // a request) that are searched before Options.Templates.
 func (e *Engine) PlanWith(ctx context.Context, c *analysis.Canary, extra TemplateSource) ([]MetricPlan, error) {
+	return e.PlanFor(ctx, c, PlanOptions{Templates: extra})
+}
+
+// PlanFor is Plan with options. Metrics the Canary's judge annotations or
+// opts.Judges configure are judged against the primary: their plans carry
+// a JudgePlan (the data queries of both sides); an invalid judge
+// configuration is the plan's Err (kind judge), and so is a judge
+// annotation or setting that names no metric of the canary, on every plan.
+func (e *Engine) PlanFor(ctx context.Context, c *analysis.Canary, opts PlanOptions) ([]MetricPlan, error) {
+	extra := opts.Templates
 	a := c.GetAnalysis()
 	if a == nil {
 		return nil, nil
 	}
+	judgeSettings, judgeErr := CanaryJudges(c, opts.Judges)
 	sel := templates.ObserverFor(e.opts.MeshProvider, c.Spec.Provider, c.Spec.TargetRef.Kind, c.Spec.TargetRef.APIVersion)
 	server := e.opts.MetricsServer
 	if server == "" {
@@ -105,12 +128,18 @@ func (e *Engine) PlanWith(ctx context.Context, c *analysis.Canary, extra Templat
 
 	var plans []MetricPlan
 	for _, m := range a.Metrics {
+		var p MetricPlan
+		var src judgeSource
 		switch {
 		case analysis.IsBuiltin(m.Name):
-			plans = append(plans, e.planBuiltin(c, m, sel, builtinProvider))
+			p, src = e.planBuiltin(c, m, sel, builtinProvider)
 		case m.Query != "":
-			plans = append(plans, e.planInline(c, m, builtinProvider))
+			p, src = e.planInline(c, m, builtinProvider)
+		default:
+			continue
 		}
+		e.planJudge(c, &p, judgeSettings[m.Name], src)
+		plans = append(plans, p)
 	}
 	for _, m := range a.Metrics {
 		if err := ctx.Err(); err != nil {
@@ -118,7 +147,13 @@ func (e *Engine) PlanWith(ctx context.Context, c *analysis.Canary, extra Templat
 		}
 		switch {
 		case m.TemplateRef != nil:
-			plans = append(plans, e.planTemplate(ctx, c, m, extra))
+			p, src, tj := e.planTemplate(ctx, c, m, extra)
+			if p.Err == nil {
+				if settings := mergeJudges(tj, judgeSettings[m.Name]); settings != nil {
+					e.planJudge(c, &p, settings, src)
+				}
+			}
+			plans = append(plans, p)
 		case !analysis.IsBuiltin(m.Name) && m.Query == "":
 			plans = append(plans, MetricPlan{
 				Metric: m, Name: m.Name, Kind: analysis.KindTemplate, Scale: 1,
@@ -127,6 +162,16 @@ func (e *Engine) PlanWith(ctx context.Context, c *analysis.Canary, extra Templat
 					Message: "no usable metrics template and query were configured",
 				},
 			})
+		}
+	}
+	if judgeErr != nil {
+		// A misspelt metric name or key in a judge annotation must not
+		// silently leave a metric unjudged: every metric fails.
+		for i := range plans {
+			if plans[i].Err == nil {
+				plans[i].Err = &analysis.ObservationError{Kind: analysis.ErrKindJudge, Message: judgeErr.Error()}
+			}
+			plans[i].Judge = nil
 		}
 	}
 	return plans, nil
@@ -152,7 +197,7 @@ func builtinInterval(m analysis.Metric) string {
 	return m.Interval
 }
 
-func (e *Engine) planBuiltin(c *analysis.Canary, m analysis.Metric, sel templates.Selection, prov metrics.Config) MetricPlan {
+func (e *Engine) planBuiltin(c *analysis.Canary, m analysis.Metric, sel templates.Selection, prov metrics.Config) (MetricPlan, judgeSource) {
 	kind := analysis.KindSuccessRate
 	scale := 1.0
 	if m.Name == analysis.MetricRequestDuration {
@@ -166,21 +211,25 @@ func (e *Engine) planBuiltin(c *analysis.Canary, m analysis.Metric, sel template
 	text, err := templates.BuiltinQuery(sel.Observer, m.Name)
 	if err != nil {
 		p.Err = &analysis.ObservationError{Kind: analysis.ErrKindRender, Message: err.Error()}
-		return p
+		return p, judgeSource{}
 	}
-	p.Query, p.Err = e.render(sel.Observer+"/"+m.Name, text, model(c, p.Interval, m.TemplateVariables))
-	return p
+	src := judgeSource{text: text, name: sel.Observer + "/" + m.Name, model: model(c, p.Interval, m.TemplateVariables), observer: sel.Observer}
+	p.Query, p.Err = e.render(src.name, text, src.model)
+	return p, src
 }
 
-func (e *Engine) planInline(c *analysis.Canary, m analysis.Metric, prov metrics.Config) MetricPlan {
+func (e *Engine) planInline(c *analysis.Canary, m analysis.Metric, prov metrics.Config) (MetricPlan, judgeSource) {
 	p := MetricPlan{
 		Metric: m, Name: m.Name, Kind: analysis.KindQuery, Interval: builtinInterval(m), Provider: prov, Scale: 1,
 	}
-	p.Query, p.Err = e.render(m.Name, m.Query, model(c, p.Interval, m.TemplateVariables))
-	return p
+	src := judgeSource{text: m.Query, name: m.Name, model: model(c, p.Interval, m.TemplateVariables)}
+	p.Query, p.Err = e.render(src.name, m.Query, src.model)
+	return p, src
 }
 
-func (e *Engine) planTemplate(ctx context.Context, c *analysis.Canary, m analysis.Metric, extra TemplateSource) MetricPlan {
+// planTemplate plans a templateRef metric; it also returns the template's
+// judge annotations.
+func (e *Engine) planTemplate(ctx context.Context, c *analysis.Canary, m analysis.Metric, extra TemplateSource) (MetricPlan, judgeSource, map[string]string) {
 	ns := m.TemplateRef.Namespace
 	if ns == "" {
 		ns = c.Metadata.Namespace
@@ -192,7 +241,12 @@ func (e *Engine) planTemplate(ctx context.Context, c *analysis.Canary, m analysi
 	mt, err := e.findTemplate(ctx, extra, ns, m.TemplateRef.Name)
 	if err != nil {
 		p.Err = &analysis.ObservationError{Kind: analysis.ErrKindTemplate, Message: err.Error()}
-		return p
+		return p, judgeSource{}, nil
+	}
+	tj, err := templateJudges(mt)
+	if err != nil {
+		p.Err = &analysis.ObservationError{Kind: analysis.ErrKindJudge, Message: fmt.Sprintf("metric %s: %v", m.Name, err)}
+		return p, judgeSource{}, nil
 	}
 	prov := metrics.Config{
 		Type:               mt.Spec.Provider.Type,
@@ -208,19 +262,20 @@ func (e *Engine) planTemplate(ctx context.Context, c *analysis.Canary, m analysi
 		if e.opts.Secrets == nil {
 			p.Err = &analysis.ObservationError{Kind: analysis.ErrKindSecret,
 				Message: fmt.Sprintf("secret %s.%s: no Secret source configured (use a cluster source)", ref.Name, mt.Metadata.Namespace)}
-			return p
+			return p, judgeSource{}, nil
 		}
 		data, err := e.opts.Secrets.Secret(ctx, mt.Metadata.Namespace, ref.Name)
 		if err != nil {
 			p.Err = &analysis.ObservationError{Kind: analysis.ErrKindSecret,
 				Message: fmt.Sprintf("secret %s.%s: %v", ref.Name, mt.Metadata.Namespace, err)}
-			return p
+			return p, judgeSource{}, nil
 		}
 		prov.Credentials = data
 	}
 	p.Provider = prov
-	p.Query, p.Err = e.render(p.Template, mt.Spec.Query, model(c, p.Interval, m.TemplateVariables))
-	return p
+	src := judgeSource{text: mt.Spec.Query, name: p.Template, model: model(c, p.Interval, m.TemplateVariables)}
+	p.Query, p.Err = e.render(src.name, mt.Spec.Query, src.model)
+	return p, src, tj
 }
 
 func (e *Engine) render(name, text string, m templates.Model) (string, *analysis.ObservationError) {

@@ -25,6 +25,9 @@ type ReplayRequest struct {
 	MaxTicks int
 	// Progress, when set, is called after each tick.
 	Progress func(n int, t ReplayTick)
+	// Judges and Score are passed to every tick (see TickRequest).
+	Judges map[string]map[string]string
+	Score  map[string]string
 }
 
 // ReplayTick is one tick of a replay: the time, the status before it, and the decision.
@@ -65,7 +68,7 @@ func (e *Engine) Replay(ctx context.Context, req ReplayRequest) (ReplayResult, e
 	res := ReplayResult{Result: status.Phase}
 	for i := range maxTicks {
 		now := req.Start.Add(time.Duration(i) * interval)
-		d, err := e.Tick(ctx, TickRequest{Canary: req.Canary, Status: status, At: now, Now: now})
+		d, err := e.Tick(ctx, TickRequest{Canary: req.Canary, Status: status, At: now, Now: now, Judges: req.Judges, Score: req.Score})
 		if err != nil {
 			return res, fmt.Errorf("replay tick %d at %s: %w", i+1, now.UTC().Format(time.RFC3339), err)
 		}

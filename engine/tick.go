@@ -56,6 +56,12 @@ type TickRequest struct {
 	Hooks HookCaller
 	// Values gives metrics' values by metric name instead of querying them.
 	Values map[string]Value
+	// Judges are judge settings by metric name, merged key by key over the
+	// Canary's judge annotations (see PlanOptions).
+	Judges map[string]map[string]string
+	// Score holds score thresholds (keys pass and marginal) merged over the
+	// Canary's score annotation.
+	Score map[string]string
 }
 
 // maxSteps bounds the core's requests in one tick; the core asks for at most
@@ -80,6 +86,11 @@ func (e *Engine) Tick(ctx context.Context, req TickRequest) (analysis.Decision, 
 	if checksum == "" {
 		checksum = SpecChecksum(&req.Canary)
 	}
+	score, err := ScoreConfig(&req.Canary, req.Score)
+	if err != nil {
+		return analysis.Decision{}, fmt.Errorf("tick %s.%s: %w", req.Canary.Metadata.Name, req.Canary.Metadata.Namespace, err)
+	}
+	in.Score = score
 	for range maxSteps {
 		if err := ctx.Err(); err != nil {
 			return analysis.Decision{}, fmt.Errorf("tick %s.%s: %w", req.Canary.Metadata.Name, req.Canary.Metadata.Namespace, err)
@@ -101,11 +112,18 @@ func (e *Engine) Tick(ctx context.Context, req TickRequest) (analysis.Decision, 
 			if in.MetricsGathered {
 				return analysis.Decision{}, errors.New("analysis core asked for the metrics twice")
 			}
-			plans, err := e.PlanWith(ctx, &req.Canary, req.Templates)
+			plans, err := e.PlanFor(ctx, &req.Canary, PlanOptions{Templates: req.Templates, Judges: req.Judges})
 			if err != nil {
 				return analysis.Decision{}, fmt.Errorf("plan metrics: %w", err)
 			}
-			in.Metrics = e.EvaluateWith(ctx, plans, req.At, req.Values)
+			at := req.At
+			if at.IsZero() {
+				at = req.Now
+			}
+			in.Metrics = e.EvaluateFor(ctx, plans, EvalOptions{
+				At: req.At, JudgeAt: at, AnalysisStart: parseStart(req.Status.AnalysisStart),
+				Interval: req.Canary.GetAnalysis().IntervalDuration(), Values: req.Values,
+			})
 			in.MetricsGathered = true
 		case r.Need.Hooks != "":
 			if _, done := in.Hooks[r.Need.Hooks]; done {
@@ -233,4 +251,13 @@ func SpecChecksum(c *analysis.Canary) string {
 	h := fnv.New32a()
 	h.Write(b)
 	return strconv.FormatUint(uint64(h.Sum32()), 36)
+}
+
+// parseStart reads status.analysisStart; anything unparsable is unknown.
+func parseStart(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }

@@ -254,6 +254,8 @@ func TestDecodeEveryRequestField(t *testing.T) {
 		NewRevision: true, Readiness: analysis.Readiness{CanaryNotReady: true, Message: "rolling"},
 		Checksum: "abc", At: &at, Webhooks: service.WebhooksPass,
 		Values: map[string]engine.Value{"request-success-rate": {Value: &v}, "request-duration": {Error: "no-values"}},
+		Judges: map[string]map[string]string{"request-duration": {"judge": "histogram", "window": "5m"}},
+		Score:  map[string]string{"pass": "90"},
 	}
 	rv := reflect.ValueOf(want)
 	for i := range rv.NumField() {
@@ -274,7 +276,9 @@ func TestDecodeEveryRequestField(t *testing.T) {
 	}
 
 	metric := set.Canaries[0].Spec.Analysis.Metrics[2]
-	wantQ := service.QueryRequest{Canary: set.Canaries[0], Metric: &metric, MetricTemplates: set.Templates, At: &at}
+	start := at.Add(-10 * time.Minute)
+	wantQ := service.QueryRequest{Canary: set.Canaries[0], Metric: &metric, MetricTemplates: set.Templates, At: &at,
+		Judges: map[string]map[string]string{metric.Name: {"judge": "mann-whitney"}}, AnalysisStart: &start}
 	rq := reflect.ValueOf(wantQ)
 	for i := range rq.NumField() {
 		if rq.Field(i).IsZero() {
@@ -282,7 +286,7 @@ func TestDecodeEveryRequestField(t *testing.T) {
 		}
 	}
 	qb, err := json.Marshal(map[string]any{"canary": json.RawMessage(mustCanaryJSON(t, wantQ.Canary)),
-		"metric": metric, "metricTemplates": set.Templates, "at": at})
+		"metric": metric, "metricTemplates": set.Templates, "at": at, "judges": wantQ.Judges, "analysisStart": start})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,10 +61,15 @@ const (
 	// KeyToken carries the bearer token, since Flagger cannot send headers
 	// to webhooks.
 	KeyToken = "token"
+	// KeyJudges judges metrics against the primary: a YAML (or JSON) map
+	// from metric name to the flat judge keys of docs/judges.md, for the
+	// metrics key's list or the Canary's own metrics. The query and
+	// template forms take the judge keys (judge, window, alpha, …) directly.
+	KeyJudges = "judges"
 )
 
-var metadataKeys = []string{KeyQuery, KeyTemplate, KeyMetrics, KeyName, KeyMin, KeyMax, KeyInterval,
-	KeyVarPrefix + "<key>", KeyTarget, KeyService, KeyMeshProvider, KeyMetricsServer, KeyToken}
+var metadataKeys = append([]string{KeyQuery, KeyTemplate, KeyMetrics, KeyName, KeyMin, KeyMax, KeyInterval,
+	KeyVarPrefix + "<key>", KeyTarget, KeyService, KeyMeshProvider, KeyMetricsServer, KeyToken, KeyJudges}, engine.JudgeKeys()...)
 
 // maxReason bounds a webhook answer's text; Flagger puts it in an event.
 const maxReason = 1000
@@ -139,6 +145,8 @@ type checkSpec struct {
 	metrics []analysis.Metric
 	// Overrides of the canary's fields; empty means keep.
 	target, service, meshProvider, metricsServer string
+	// judges are judge settings by metric name (service.QueryRequest.Judges).
+	judges map[string]map[string]string
 }
 
 // parseMetadata reads the metadata keys of the check and gate endpoints.
@@ -147,11 +155,23 @@ func parseMetadata(md map[string]string) (checkSpec, error) {
 	var spec checkSpec
 	var msgs []string
 	vars := map[string]string{}
+	judgeKV := map[string]string{}
 	var modes []string
 	unknown := false
 	for _, k := range sortedKeys(md) {
 		v := md[k]
 		switch {
+		case slices.Contains(engine.JudgeKeys(), k):
+			judgeKV[k] = v
+			continue
+		case k == KeyJudges:
+			j, err := metadataJudges(v)
+			if err != nil {
+				msgs = append(msgs, err.Error())
+				continue
+			}
+			spec.judges = j
+			continue
 		case k == KeyQuery || k == KeyTemplate || k == KeyMetrics:
 			modes = append(modes, k)
 		case k == KeyName || k == KeyMin || k == KeyMax || k == KeyInterval || k == KeyToken:
@@ -210,6 +230,11 @@ func parseMetadata(md map[string]string) (checkSpec, error) {
 		msgs = append(msgs, "metadata: name, min, max, interval and var.* describe a query or template metric; give query or template too")
 	case len(modes) == 1 && modes[0] == KeyMetrics && single:
 		msgs = append(msgs, "metadata: name, min, max, interval and var.* go with query or template; with metrics, put them in the list entries")
+	case len(judgeKV) > 0 && (len(modes) == 0 || modes[0] == KeyMetrics):
+		msgs = append(msgs, fmt.Sprintf("metadata: the judge keys (%s) go with query or template; for the metrics list or the Canary's own metrics, use %s (metric: {key: value})",
+			strings.Join(sortedKeys(judgeKV), ", "), KeyJudges))
+	case len(judgeKV) > 0 && spec.judges != nil:
+		msgs = append(msgs, fmt.Sprintf("metadata: give the judge keys directly or %s, not both", KeyJudges))
 	}
 	if len(msgs) > 0 {
 		return spec, badList(msgs)
@@ -221,9 +246,46 @@ func parseMetadata(md map[string]string) (checkSpec, error) {
 	if modes[0] == KeyMetrics {
 		spec.metrics, err = metadataMetrics(md[KeyMetrics])
 	} else {
-		spec.metrics, err = singleMetric(md, modes[0], vars)
+		spec.metrics, err = singleMetric(md, modes[0], vars, len(judgeKV) > 0)
+		if err == nil && len(judgeKV) > 0 {
+			spec.judges = map[string]map[string]string{spec.metrics[0].Name: judgeKV}
+		}
 	}
 	return spec, err
+}
+
+// metadataJudges decodes the judges key: metric name to flat judge keys,
+// with string, number or boolean values.
+func metadataJudges(text string) (map[string]map[string]string, error) {
+	j, err := yaml.YAMLToJSON([]byte(text))
+	if err != nil {
+		return nil, fmt.Errorf("metadata.%s: not YAML: %s", KeyJudges, oneLine(err.Error()))
+	}
+	var raw map[string]map[string]any
+	if err := json.Unmarshal(j, &raw); err != nil || raw == nil {
+		return nil, fmt.Errorf("metadata.%s: want a map from metric name to {key: value}", KeyJudges)
+	}
+	out := map[string]map[string]string{}
+	var msgs []string
+	for _, metric := range sortedKeys(raw) {
+		out[metric] = map[string]string{}
+		for _, k := range sortedKeys(raw[metric]) {
+			switch v := raw[metric][k].(type) {
+			case string:
+				out[metric][k] = v
+			case float64:
+				out[metric][k] = strconv.FormatFloat(v, 'g', -1, 64)
+			case bool:
+				out[metric][k] = strconv.FormatBool(v)
+			default:
+				msgs = append(msgs, fmt.Sprintf("metadata.%s.%s.%s: want a string, number or boolean", KeyJudges, metric, k))
+			}
+		}
+	}
+	if len(msgs) > 0 {
+		return nil, errors.New(strings.Join(msgs, "; "))
+	}
+	return out, nil
 }
 
 // metadataMetrics decodes the metrics key.
@@ -235,8 +297,9 @@ func metadataMetrics(text string) ([]analysis.Metric, error) {
 	return decodeMetrics(j, func(rest string) string { return "metadata.metrics" + rest })
 }
 
-// singleMetric builds the one metric of the query and template keys.
-func singleMetric(md map[string]string, mode string, vars map[string]string) ([]analysis.Metric, error) {
+// singleMetric builds the one metric of the query and template keys. A
+// judged metric may go without bounds: its judge alone decides.
+func singleMetric(md map[string]string, mode string, vars map[string]string, judged bool) ([]analysis.Metric, error) {
 	m := map[string]any{}
 	var msgs []string
 	var tr = map[string]float64{}
@@ -252,10 +315,10 @@ func singleMetric(md map[string]string, mode string, vars map[string]string) ([]
 		}
 		tr[k] = f
 	}
-	if _, hasMin := md[KeyMin]; !hasMin {
-		if _, hasMax := md[KeyMax]; !hasMax {
-			msgs = append(msgs, "metadata: give min, max or both: the bounds the value must stay within")
-		}
+	_, hasMin := md[KeyMin]
+	_, hasMax := md[KeyMax]
+	if !hasMin && !hasMax && !judged {
+		msgs = append(msgs, "metadata: give min, max or both (the bounds the value must stay within), or judge keys")
 	}
 	name := md[KeyName]
 	switch mode {
@@ -293,7 +356,9 @@ func singleMetric(md map[string]string, mode string, vars map[string]string) ([]
 	if iv, ok := md[KeyInterval]; ok {
 		m["interval"] = iv
 	}
-	m["thresholdRange"] = tr
+	if hasMin || hasMax {
+		m["thresholdRange"] = tr
+	}
 	if len(vars) > 0 {
 		m["templateVariables"] = vars
 	}
@@ -542,7 +607,7 @@ func (s *Server) runChecks(w http.ResponseWriter, r *http.Request, endpoint stri
 		kp = &known
 	}
 	c := checkCanary(p, spec, kp)
-	resp, err := s.svc.Query(ctx, service.QueryRequest{Canary: c})
+	resp, err := s.svc.Query(ctx, service.QueryRequest{Canary: c, Judges: spec.judges})
 	if err != nil {
 		if errors.Is(err, service.ErrBadRequest) {
 			s.webhookError(w, r, endpoint, err)
@@ -572,9 +637,15 @@ func (s *Server) runChecks(w http.ResponseWriter, r *http.Request, endpoint stri
 	s.metrics.observeChecks(c.Spec.TargetRef.Name, c.Metadata.Namespace, resp.Checks)
 	var failed, passed []string
 	for _, ch := range resp.Checks {
-		if ch.Passed {
+		switch {
+		case ch.Passed:
 			passed = append(passed, ch.Reason)
-		} else {
+		case ch.Inconclusive:
+			// Flagger has no "hold without counting" answer for a rollout
+			// hook: an inconclusive judge refuses (never passes without
+			// data) and says so.
+			failed = append(failed, "inconclusive: "+ch.Reason)
+		default:
 			failed = append(failed, ch.Reason)
 		}
 	}

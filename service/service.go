@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/augurproj/augur/analysis"
@@ -38,6 +39,15 @@ type DecideRequest struct {
 	// Values gives metric values by metric name instead of querying them
 	// (what-if analysis, tests); other metrics are queried as usual.
 	Values map[string]engine.Value `json:"values,omitempty"`
+	// Judges judges metrics against the primary: per metric name, the flat
+	// judge keys of docs/judges.md (judge, window, alpha, requestsQuery, …),
+	// merged over the Canary's judge.augur.dev annotations (a metric's
+	// entry that sets judge replaces them; judge: threshold turns judging
+	// off for the metric).
+	Judges map[string]map[string]string `json:"judges,omitempty"`
+	// Score holds the judged metrics' score thresholds (pass, marginal),
+	// merged over the Canary's augur.dev/score annotation.
+	Score map[string]string `json:"score,omitempty"`
 }
 
 // QueryRequest asks for one metric's value and check.
@@ -52,10 +62,17 @@ type QueryRequest struct {
 	MetricTemplates []analysis.MetricTemplate `json:"metricTemplates,omitempty"`
 	// At is the evaluation time (default: now / the data's end).
 	At *time.Time `json:"at,omitempty"`
+	// Judges judges metrics against the primary, as in DecideRequest.
+	Judges map[string]map[string]string `json:"judges,omitempty"`
+	// AnalysisStart is when the analysis started: the sequential judge
+	// reads the data since then (default: one analysis interval).
+	AnalysisStart *time.Time `json:"analysisStart,omitempty"`
 }
 
 // QueryResponse is the rendered queries, values and checks.
 type QueryResponse struct {
+	// Checks are the metric checks in Flagger's order; judged metrics carry
+	// their judgement (verdict and explanation).
 	Checks []analysis.Check `json:"checks"`
 }
 
@@ -139,10 +156,14 @@ func (s *Service) Decide(ctx context.Context, req DecideRequest) (analysis.Decis
 	default:
 		return analysis.Decision{}, bad("webhooks %q: want call, pass or fail", req.Webhooks)
 	}
+	if err := validateJudges(&req.Canary, req.Judges, req.Score); err != nil {
+		return analysis.Decision{}, err
+	}
 	evalAt, now := s.times(req.At)
 	tr := engine.TickRequest{
 		Canary: req.Canary, Status: req.Status, NewRevision: req.NewRevision, Readiness: req.Readiness,
 		Checksum: req.Checksum, At: evalAt, Now: now, Hooks: hooks, Values: req.Values,
+		Judges: req.Judges, Score: req.Score,
 	}
 	if len(req.MetricTemplates) > 0 {
 		tr.Templates = engine.StaticTemplates(req.MetricTemplates)
@@ -164,6 +185,7 @@ func (s *Service) Query(ctx context.Context, req QueryRequest) (QueryResponse, e
 		a.Metrics = []analysis.Metric{*req.Metric}
 		c.Spec.Analysis = &a
 		c.Spec.CanaryAnalysis = nil
+		c.Metadata.Annotations = judgeAnnotationsOf(c.Metadata.Annotations, req.Metric.Name)
 	}
 	if err := validateCanary(&c); err != nil {
 		return QueryResponse{}, err
@@ -171,18 +193,52 @@ func (s *Service) Query(ctx context.Context, req QueryRequest) (QueryResponse, e
 	if c.GetAnalysis() == nil || len(c.GetAnalysis().Metrics) == 0 {
 		return QueryResponse{}, bad("no metric to query: give metric, or a canary with analysis.metrics")
 	}
+	if err := validateJudges(&c, req.Judges, nil); err != nil {
+		return QueryResponse{}, err
+	}
 	var extra engine.TemplateSource
 	if len(req.MetricTemplates) > 0 {
 		extra = engine.StaticTemplates(req.MetricTemplates)
 	}
-	plans, err := s.opts.Engine.PlanWith(ctx, &c, extra)
+	plans, err := s.opts.Engine.PlanFor(ctx, &c, engine.PlanOptions{Templates: extra, Judges: req.Judges})
 	if err != nil {
 		return QueryResponse{}, err
 	}
-	evalAt, _ := s.times(req.At)
+	evalAt, now := s.times(req.At)
+	opts := engine.EvalOptions{At: evalAt, JudgeAt: now, Interval: c.GetAnalysis().IntervalDuration()}
+	if req.AnalysisStart != nil {
+		opts.AnalysisStart = *req.AnalysisStart
+	}
 	resp := QueryResponse{Checks: []analysis.Check{}}
-	for _, o := range s.opts.Engine.Evaluate(ctx, plans, evalAt) {
+	for _, o := range s.opts.Engine.EvaluateFor(ctx, plans, opts) {
 		resp.Checks = append(resp.Checks, analysis.CheckObservation(o))
 	}
 	return resp, nil
+}
+
+// validateJudges rejects judge settings and score thresholds that name no
+// metric of the canary, use unknown keys or bad values (the canary's own
+// annotations included).
+func validateJudges(c *analysis.Canary, judges map[string]map[string]string, score map[string]string) error {
+	if err := engine.ValidateJudges(c, judges); err != nil {
+		return bad("%v", err)
+	}
+	if _, err := engine.ScoreConfig(c, score); err != nil {
+		return bad("%v", err)
+	}
+	return nil
+}
+
+// judgeAnnotationsOf drops the judge annotations of metrics other than
+// metric (the canary's other metrics are not evaluated).
+func judgeAnnotationsOf(ann map[string]string, metric string) map[string]string {
+	out := map[string]string{}
+	for k, v := range ann {
+		name, isJudge := strings.CutPrefix(k, engine.JudgeAnnotationPrefix)
+		if isJudge && name != metric && !strings.HasPrefix(name, metric+".") {
+			continue
+		}
+		out[k] = v
+	}
+	return out
 }

@@ -15,6 +15,7 @@
 // Everything here is a pure function of its arguments: numbers in, verdict
 // and explanation out. The package imports only the standard library and
 // must not import context, net/*, os, log, any I/O package, any augur package
-// other than (optionally) analysis, or any third-party module. It never reads
-// the clock, never logs and holds no mutable package-level state.
+// (augur's core, analysis, imports this one and runs the judges on the data
+// the engine gathers) or any third-party module. It never reads the clock,
+// never logs and holds no mutable package-level state.
 package judges

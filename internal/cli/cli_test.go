@@ -16,7 +16,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-const podinfo = "../../testdata/podinfo"
+const (
+	podinfo = "../../testdata/podinfo"
+	judged  = "../../testdata/judged"
+)
 
 func run(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -66,6 +69,26 @@ func TestCommands(t *testing.T) {
 		{"replay slow json", []string{"replay", "-f", podinfo, "--data", podinfo + "/slow.om", "-o", "json"}, ExitRolledBack, "replay-slow.json"},
 		{"replay no-traffic json", []string{"replay", "-f", podinfo, "--data", podinfo + "/no-traffic.om", "-o", "json"}, ExitRolledBack, "replay-no-traffic.json"},
 		{"replay max ticks", []string{"replay", "-f", podinfo, "--data", podinfo + "/healthy.om", "--max-ticks", "3"}, ExitCheckFail, "replay-max-ticks.txt"},
+		// The judged canary (testdata/judged) over the datasets with a primary.
+		{"render judged", []string{"render", "-f", judged}, ExitOK, "render-judged.txt"},
+		{"render judged json", []string{"render", "-f", judged, "--judge", "request-success-rate:judge=sequential,margin=0.005", "-o", "json"}, ExitOK, "render-judged.json"},
+		{"query judged", []string{"query", "-f", judged, "--data", podinfo + "/latency-regression.om", "--at", "+10m"}, ExitCheckFail, "query-judged.txt"},
+		{"analyze judged json", []string{"analyze", "-f", judged, "--data", podinfo + "/latency-regression.om", "--at", "+4m", "--weight", "20",
+			"--webhooks", "pass", "-o", "json"}, ExitCheckFail, "analyze-judged.json"},
+		{"replay latency regression, thresholds only", []string{"replay", "-f", judged, "--data", podinfo + "/latency-regression.om", "--no-judges"},
+			ExitOK, "replay-judged-no-judges.txt"},
+		{"replay latency regression, judged", []string{"replay", "-f", judged, "--data", podinfo + "/latency-regression.om"},
+			ExitRolledBack, "replay-judged-latency-regression.txt"},
+		{"replay latency regression, histogram only", []string{"replay", "-f", judged, "--data", podinfo + "/latency-regression.om",
+			"--judge", "latency-mean:judge=threshold"}, ExitRolledBack, "replay-judged-histogram.txt"},
+		{"replay latency regression, mann-whitney only json", []string{"replay", "-f", judged, "--data", podinfo + "/latency-regression.om",
+			"--judge", "request-duration:judge=threshold", "--judge", "request-success-rate:judge=threshold", "-o", "json"}, ExitRolledBack, "replay-judged-mann-whitney.json"},
+		{"replay latency regression, sequential", []string{"replay", "-f", judged, "--data", podinfo + "/latency-regression.om",
+			"--judge", "request-duration:judge=threshold", "--judge", "latency-mean:judge=sequential,direction=increase,tau=1,margin=2,minPoints=10"},
+			ExitRolledBack, "replay-judged-sequential.txt"},
+		{"replay identical, judged", []string{"replay", "-f", judged, "--data", podinfo + "/identical.om"}, ExitOK, "replay-judged-identical.txt"},
+		{"replay noisy-equal, judged", []string{"replay", "-f", judged, "--data", podinfo + "/noisy-equal.om", "--score", "pass=90,marginal=50"},
+			ExitOK, "replay-judged-noisy-equal.txt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,6 +171,20 @@ func TestBadInput(t *testing.T) {
 		{"status unknown field", `{"phase":"Progressing","weigth":10}`, []string{"analyze", "-f", podinfo, "--data", podinfo + "/healthy.om", "--status", "-"}, `unknown field "weigth"`},
 		{"unknown flag", "", []string{"render", "--nope"}, "unknown flag: --nope"},
 		{"two canaries", "", []string{"analyze", "-f", podinfo, "-f", "testdata/second-canary.yaml", "--data", podinfo + "/healthy.om"}, "pick one with --canary"},
+		{"judge without metric", "", []string{"replay", "-f", judged, "--data", podinfo + "/healthy.om", "--judge", "judge=histogram"},
+			`--judge "judge=histogram": want METRIC:KEY=VALUE`},
+		{"judge of no metric", "", []string{"analyze", "-f", judged, "--data", podinfo + "/healthy.om", "--judge", "latency:judge=histogram"},
+			`judges: the canary has no metric "latency"`},
+		{"judge key unknown", "", []string{"query", "-f", judged, "--data", podinfo + "/healthy.om", "--judge", "latency-mean:windw=5m"},
+			`key "windw": unknown key`},
+		{"judge value bad", "", []string{"render", "-f", judged, "--judge", "request-duration:judge=histogram,alpha=2"},
+			`metric "request-duration": invalid judge configuration: key "alpha": value 2`},
+		{"judge twice", "", []string{"render", "-f", judged, "--judge", "request-duration:alpha=0.1", "--judge", "request-duration:alpha=0.2"},
+			"metric request-duration key alpha given twice"},
+		{"no-judges and judge", "", []string{"render", "-f", judged, "--no-judges", "--judge", "request-duration:alpha=0.1"},
+			"--no-judges and --judge are exclusive"},
+		{"bad score", "", []string{"replay", "-f", judged, "--data", podinfo + "/healthy.om", "--score", "pass=80,marginal=90"},
+			`key "marginal": value 90: above pass 80`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

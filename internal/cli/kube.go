@@ -17,11 +17,11 @@ import (
 // kubeFlags select the cluster that Canary, MetricTemplate and Secret
 // objects are read from (package kube).
 //
-// For `augur serve`: register the flags on the command, then call
-// optional(ctx); a non-nil Source goes into engine.Options.Templates and
-// engine.Options.Secrets (request templates are still searched first, see
-// engine.TickRequest.Templates), and its Canary(ctx, namespace, name) reads
-// the Canary a Flagger webhook payload names.
+// Commands other than analyze (serve) register the flags, call source when
+// requested() (or their own switch) asks for a cluster, and hand the Source
+// to the engine through canaryInput.apply: it is the engine's template and
+// Secret source, and its Canary method reads the Canary a Flagger webhook
+// payload names.
 type kubeFlags struct {
 	Kubeconfig string
 	Context    string
@@ -50,17 +50,6 @@ func (k *kubeFlags) source(ctx context.Context) (*kube.Source, error) {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	return s, nil
-}
-
-// optional is source for commands that also work without a cluster: it
-// returns nil and no error when no flag was given and no configuration is
-// found.
-func (k *kubeFlags) optional(ctx context.Context) (*kube.Source, error) {
-	s, err := k.source(ctx)
-	if err != nil && !k.requested() && errors.Is(err, kube.ErrNoConfig) {
-		return nil, nil
-	}
-	return s, err
 }
 
 // canaryInput is what a command analyzes: one Canary, the files it came
@@ -160,7 +149,11 @@ func (in *canaryInput) emit(ctx context.Context, ios *IOStreams, d analysis.Deci
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(ios.ErrOut, "Recorded %d events on Canary %s/%s\n", n, in.canary.Metadata.Namespace, in.canary.Metadata.Name)
+	noun := "events"
+	if n == 1 {
+		noun = "event"
+	}
+	fmt.Fprintf(ios.ErrOut, "Recorded %d Kubernetes %s on Canary %s/%s\n", n, noun, in.canary.Metadata.Namespace, in.canary.Metadata.Name)
 	return nil
 }
 

@@ -233,49 +233,8 @@ func TestAnalyzeFromCluster(t *testing.T) {
 			if diff := cmp.Diff(tt.wantEvents, got); diff != "" {
 				t.Errorf("events on the Canary (-want +got):\n%s", diff)
 			}
-		})
-	}
-}
-
-func TestKubeFlagsOptional(t *testing.T) {
-	other := errors.New("kubeconfig /x: bad")
-	tests := []struct {
-		name    string
-		flags   kubeFlags
-		openErr error
-		wantNil bool
-		wantErr error
-	}{
-		{name: "no configuration, no flags", openErr: kube.ErrNoConfig, wantNil: true},
-		{name: "no configuration, flags", flags: kubeFlags{Kubeconfig: "/x"}, openErr: kube.ErrNoConfig, wantErr: kube.ErrNoConfig},
-		{name: "broken configuration", openErr: other, wantErr: other},
-		{name: "configuration found"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cl, err := kubetest.New()
-			if err != nil {
-				t.Fatal(err)
-			}
-			k := tt.flags
-			k.open = func(context.Context, kube.Options) (*kube.Source, error) {
-				if tt.openErr != nil {
-					return nil, tt.openErr
-				}
-				return cl.Source(""), nil
-			}
-			s, err := k.optional(t.Context())
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("error %v, want %v", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if (s == nil) != tt.wantNil {
-				t.Errorf("source %v, want nil: %v", s, tt.wantNil)
+			if note := "Recorded 1 Kubernetes event on Canary test/podinfo"; (len(tt.wantEvents) == 1) != strings.Contains(errOut, note) {
+				t.Errorf("stderr %q: want the note %q only when one event was recorded", errOut, note)
 			}
 		})
 	}

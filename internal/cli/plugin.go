@@ -214,6 +214,10 @@ func argoProvider(opts *ArgoPluginOptions, logger *slog.Logger) (*argo.Provider,
 			return nil, err
 		}
 		po.Registry = src.registry
+		if end := src.end; !end.IsZero() {
+			// Judged metrics' range queries end where the data ends.
+			po.DefaultAt = func() time.Time { return end }
+		}
 	}
 	return argo.New(po)
 }

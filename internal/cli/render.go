@@ -18,6 +18,7 @@ type RenderOptions struct {
 	IO     *IOStreams
 	Files  fileFlags
 	Engine engineFlags
+	Judge  judgeFlags
 	Output string
 }
 
@@ -42,6 +43,7 @@ their variables. Queries are whitespace-collapsed as Flagger sends them.`,
 	}
 	opts.Files.register(cmd)
 	opts.Engine.registerMesh(cmd)
+	opts.Judge.register(cmd)
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	return cmd
 }
@@ -56,6 +58,7 @@ type renderedMetric struct {
 	Observer       string                  `json:"observer,omitempty"`
 	Template       string                  `json:"template,omitempty"`
 	Error          string                  `json:"error,omitempty"`
+	Judge          *engine.JudgePlan       `json:"judge,omitempty"`
 }
 
 type renderedProvider struct {
@@ -102,7 +105,11 @@ func renderRun(cmd *cobra.Command, opts *RenderOptions) error {
 	failed := false
 	for i := range canaries {
 		c := &canaries[i]
-		plans, err := eng.Plan(cmd.Context(), c)
+		ov, _, err := opts.Judge.overrides(c)
+		if err != nil {
+			return badInput(err)
+		}
+		plans, err := eng.PlanFor(cmd.Context(), c, engine.PlanOptions{Judges: ov})
 		if err != nil {
 			return err
 		}
@@ -112,6 +119,7 @@ func renderRun(cmd *cobra.Command, opts *RenderOptions) error {
 				Name: p.Name, Query: p.Query, Interval: p.Interval, Kind: p.Kind, Observer: p.Observer, Template: p.Template,
 				Provider:       renderedProvider{Type: p.Provider.Type, Address: p.Provider.Address},
 				ThresholdRange: effectiveRange(p.Kind, p.Metric),
+				Judge:          p.Judge,
 			}
 			if p.Err != nil {
 				rm.Error = p.Err.Message
@@ -158,6 +166,20 @@ func writeRenderText(opts *RenderOptions, out []renderedCanary) {
 				fmt.Fprintf(tw, "    error:\t%s\n", m.Error)
 			} else {
 				fmt.Fprintf(tw, "    query:\t%s\n", strings.TrimSpace(m.Query))
+			}
+			if j := m.Judge; j != nil {
+				window := j.Window
+				if j.Cumulative {
+					window = "since the analysis start"
+				}
+				cfg := j.Config.WithDefaults()
+				fmt.Fprintf(tw, "    judge:\t%s on %s, window %s, step %s, direction %s\n", cfg.Judge, j.Data, window, j.Step, cfg.Direction)
+				if !j.Threshold {
+					fmt.Fprintf(tw, "    threshold:\tnone: the judge alone decides, the query above does not run\n")
+				}
+				for _, q := range j.Queries {
+					fmt.Fprintf(tw, "    %s %s:\t%s\n", q.Side, q.Role, q.Query)
+				}
 			}
 			tw.Flush()
 		}

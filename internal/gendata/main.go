@@ -113,6 +113,10 @@ type behaviour struct {
 	medianMs, sigma      float64
 	slowShare            float64
 	slowMinMs, slowMaxMs float64
+	// loadSigma > 0 makes the load bursty: each scrape interval's mean
+	// request count is multiplied by a lognormal factor with mean 1 and
+	// log-sd loadSigma.
+	loadSigma float64
 }
 
 func constant(v float64) func(time.Duration) float64 { return func(time.Duration) float64 { return v } }
@@ -121,6 +125,13 @@ func constant(v float64) func(time.Duration) float64 { return func(time.Duration
 // p99 ≈ 130 ms (histogram_quantile reports ≈ 180 ms).
 var normal = behaviour{notFound: constant(0.003), serverError: 0.0005, medianMs: 18, sigma: 0.85}
 
+// noisy is a noisier podinfo, the same on both sides of noisy-equal.om:
+// bursty load (a lognormal factor with log-sd 0.25 per scrape interval), a
+// wider latency spread (median 18 ms, log-sd 0.9), 2% of
+// requests on a 100–250 ms slow path, 0.2% 500s.
+var noisy = behaviour{notFound: constant(0.003), serverError: 0.002, medianMs: 18, sigma: 0.9,
+	slowShare: 0.02, slowMinMs: 100, slowMaxMs: 250, loadSigma: 0.25}
+
 // workload describes one destination workload in a dataset.
 type workload struct {
 	name     string
@@ -128,6 +139,9 @@ type workload struct {
 	sourceNS string // source_workload_namespace
 	start    int    // requests counted before the first sample
 	b        behaviour
+	// copyOf, when set, makes this workload serve exactly the requests the
+	// named workload of the dataset serves (its counters start at 0).
+	copyOf string
 }
 
 // dataset is one output file.
@@ -150,11 +164,22 @@ func datasets() []dataset {
 	}
 	slow := normal
 	slow.slowShare, slow.slowMinMs, slow.slowMaxMs = 0.06, 450, 900
+	// Every request of the canary takes 10% longer: median 19.8 ms, p99 ≈
+	// 143 ms, far inside a 500 ms threshold.
+	regression := normal
+	regression.medianMs *= 1.1
+	twin := can(normal)
+	twin.copyOf = primary
+	noisyPrim := prim
+	noisyPrim.b = noisy
 	return []dataset{
 		{file: "healthy.om", workloads: []workload{can(normal), prim}},
 		{file: "not-found-climb.om", workloads: []workload{can(climb), prim}},
 		{file: "slow.om", workloads: []workload{can(slow), prim}},
 		{file: "no-traffic.om", workloads: []workload{prim}},
+		{file: "latency-regression.om", workloads: []workload{can(regression), prim}},
+		{file: "identical.om", workloads: []workload{twin, prim}},
+		{file: "noisy-equal.om", workloads: []workload{can(noisy), noisyPrim}},
 	}
 }
 
@@ -165,12 +190,46 @@ func generate(seed uint64) map[string][]byte {
 	times := scrapes()
 	for _, ds := range datasets() {
 		var series []*tally
+		byName := map[string]*tally{}
 		for _, w := range ds.workloads {
-			series = append(series, simulate(w, times, newRNG(seed, w.name)))
+			if w.copyOf != "" {
+				continue
+			}
+			t := simulate(w, times, newRNG(seed, w.name))
+			byName[w.name] = t
+		}
+		for _, w := range ds.workloads {
+			t := byName[w.name]
+			if w.copyOf != "" {
+				t = increments(byName[w.copyOf], w)
+			}
+			series = append(series, t)
 		}
 		out[ds.file] = render(series, times)
 	}
 	return out
+}
+
+// increments returns a tally for w that counts exactly the requests src
+// counts after its first sample: the same traffic, from zero.
+func increments(src *tally, w workload) *tally {
+	t := &tally{w: w, requests: map[string][]int{}, buckets: map[string][][]int{}, sums: map[string][]int{}}
+	for _, c := range codes {
+		for _, v := range src.requests[c] {
+			t.requests[c] = append(t.requests[c], v-src.requests[c][0])
+		}
+		for _, v := range src.sums[c] {
+			t.sums[c] = append(t.sums[c], v-src.sums[c][0])
+		}
+		for _, bs := range src.buckets[c] {
+			row := make([]int, len(bs))
+			for i, v := range bs {
+				row[i] = v - src.buckets[c][0][i]
+			}
+			t.buckets[c] = append(t.buckets[c], row)
+		}
+	}
+	return t
 }
 
 // tally holds one workload's cumulative counters at every sample time.
@@ -214,7 +273,11 @@ func simulate(w workload, times []time.Time, r *rng) *tally {
 	perScrape := requestsPerMinute * scrapeInterval.Minutes()
 	for i, at := range times {
 		if i > 0 {
-			for range r.poisson(perScrape) {
+			lambda := perScrape
+			if w.b.loadSigma > 0 {
+				lambda *= math.Exp(w.b.loadSigma*r.normal() - w.b.loadSigma*w.b.loadSigma/2)
+			}
+			for range r.poisson(lambda) {
 				serve(at.Sub(analysisStart))
 			}
 		}

@@ -26,7 +26,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // committed is where the datasets live in the repository.
 var committed = filepath.Join("..", "..", "testdata", "podinfo")
 
-var wantFiles = []string{"healthy.om", "no-traffic.om", "not-found-climb.om", "slow.om"}
+var wantFiles = []string{"healthy.om", "identical.om", "latency-regression.om", "no-traffic.om", "noisy-equal.om", "not-found-climb.om", "slow.om"}
 
 func readDir(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
@@ -178,6 +178,9 @@ func TestDatasetLayout(t *testing.T) {
 		{"not-found-climb.om", []string{canary, primary}, 2 * 3 * (1 + len(bucketLabels) + 2)},
 		{"slow.om", []string{canary, primary}, 2 * 3 * (1 + len(bucketLabels) + 2)},
 		{"no-traffic.om", []string{primary}, 3 * (1 + len(bucketLabels) + 2)},
+		{"latency-regression.om", []string{canary, primary}, 2 * 3 * (1 + len(bucketLabels) + 2)},
+		{"identical.om", []string{canary, primary}, 2 * 3 * (1 + len(bucketLabels) + 2)},
+		{"noisy-equal.om", []string{canary, primary}, 2 * 3 * (1 + len(bucketLabels) + 2)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -329,6 +332,11 @@ func TestDatasetOutcomes(t *testing.T) {
 			{"canary p99", requestDurationQuery, noValues},
 			{"canary not-found share", notFoundPercentageQuery, noValues},
 		}, primaryHealthy...)},
+		// Every check passes: the regression hides inside the thresholds,
+		// and the noisy pair stays inside them too.
+		{"latency-regression.om", append(slices.Clone(canaryHealthy), primaryHealthy...)},
+		{"identical.om", append(slices.Clone(canaryHealthy), primaryHealthy...)},
+		{"noisy-equal.om", append(slices.Clone(canaryHealthy), primaryHealthy...)},
 	}
 	ctx := context.Background()
 	for _, tt := range tests {
@@ -371,9 +379,96 @@ func TestPrimaryIsSharedAcrossDatasets(t *testing.T) {
 		t.Fatal("healthy.om has no primary series")
 	}
 	for _, file := range wantFiles[1:] {
+		if file == "noisy-equal.om" {
+			continue // its primary is noisy too
+		}
 		t.Run(file, func(t *testing.T) {
 			if diff := cmp.Diff(want, primaryOf(file)); diff != "" {
 				t.Errorf("primary differs from healthy.om (-healthy +%s):\n%s", file, diff)
+			}
+		})
+	}
+}
+
+// sinceFirst returns a series' sample values minus its first one.
+func sinceFirst(s metrics.Series) []float64 {
+	out := make([]float64, len(s.Samples))
+	for i, smp := range s.Samples {
+		out[i] = smp.V - s.Samples[0].V
+	}
+	return out
+}
+
+// TestIdenticalCanaryServesThePrimarysTraffic checks identical.om: every
+// canary series counts exactly what the matching primary series counts
+// after the first sample.
+func TestIdenticalCanaryServesThePrimarysTraffic(t *testing.T) {
+	byKey := map[string]metrics.Series{}
+	key := func(l map[string]string) string { return l["__name__"] + "/" + l["response_code"] + "/" + l["le"] }
+	var canaries []metrics.Series
+	for _, s := range loadCommitted(t, "identical.om").Series() {
+		switch s.Labels["destination_workload"] {
+		case primary:
+			byKey[key(s.Labels)] = s
+		case canary:
+			canaries = append(canaries, s)
+		}
+	}
+	if len(canaries) != len(byKey) || len(canaries) == 0 {
+		t.Fatalf("%d canary series, %d primary series", len(canaries), len(byKey))
+	}
+	for _, c := range canaries {
+		p, ok := byKey[key(c.Labels)]
+		if !ok {
+			t.Fatalf("no primary series for %v", c.Labels)
+		}
+		if diff := cmp.Diff(sinceFirst(p), sinceFirst(c)); diff != "" {
+			t.Errorf("%v: canary increments differ from the primary's (-primary +canary):\n%s", c.Labels, diff)
+		}
+		if c.Samples[0].V != 0 {
+			t.Errorf("%v: the canary's counters start at %v, want 0", c.Labels, c.Samples[0].V)
+		}
+	}
+}
+
+// TestLatencyRegressionIsTenPercent checks latency-regression.om: over the
+// whole window, the canary's median and p99 (from its histogram, as
+// histogram_quantile interpolates them) and its mean are about 10% above the
+// primary's, while everything else matches healthy behaviour.
+func TestLatencyRegressionIsTenPercent(t *testing.T) {
+	p := recorded.New(loadCommitted(t, "latency-regression.om"), recorded.Options{})
+	at := analysisStart.Add(window)
+	q := func(query string) float64 {
+		v, err := p.Query(context.Background(), query, at)
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		return v
+	}
+	sel := func(w string) string {
+		return `reporter="destination",destination_workload_namespace="test",destination_workload="` + w + `"`
+	}
+	for _, tt := range []struct {
+		name   string
+		query  func(w string) string
+		lo, hi float64
+	}{
+		{"median", func(w string) string {
+			return `histogram_quantile(0.5, sum by (le) (increase(istio_request_duration_milliseconds_bucket{` + sel(w) + `}[30m])))`
+		}, 1.05, 1.15},
+		{"p99", func(w string) string {
+			return `histogram_quantile(0.99, sum by (le) (increase(istio_request_duration_milliseconds_bucket{` + sel(w) + `}[30m])))`
+		}, 1.03, 1.2},
+		{"mean", func(w string) string {
+			return `sum(increase(istio_request_duration_milliseconds_sum{` + sel(w) + `}[30m])) / sum(increase(istio_request_duration_milliseconds_count{` + sel(w) + `}[30m]))`
+		}, 1.05, 1.15},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, b := q(tt.query(canary)), q(tt.query(primary))
+			if r := c / b; r < tt.lo || r > tt.hi {
+				t.Errorf("canary %.2f / primary %.2f = %.3f, want within [%v, %v]", c, b, r, tt.lo, tt.hi)
+			} else {
+				t.Logf("canary %.2f / primary %.2f = %.3f", c, b, r)
 			}
 		})
 	}

@@ -149,7 +149,9 @@ type Want struct {
 	Events []string `yaml:"events"`
 	// Hooks are the webhooks called, as "type/name: passed|failed", in order.
 	Hooks []string `yaml:"hooks"`
-	// Checks are the verdicts, as "metric: pass|fail", in evaluation order.
+	// Checks are the verdicts, as "metric: pass|fail|inconclusive" (judged
+	// metrics: "metric: pass|fail|inconclusive (<judge> <classification>)"),
+	// in evaluation order.
 	Checks []string `yaml:"checks"`
 }
 
@@ -192,8 +194,14 @@ func Summarize(d analysis.Decision) Want {
 	}
 	for _, c := range d.Checks {
 		res := "pass"
-		if !c.Passed {
+		switch {
+		case c.Inconclusive:
+			res = "inconclusive"
+		case !c.Passed:
 			res = "fail"
+		}
+		if j := c.Judgement; j != nil {
+			res += " (" + string(j.Judge) + " " + string(j.Classification) + ")"
 		}
 		w.Checks = append(w.Checks, c.Metric+": "+res)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 
 	"github.com/augurproj/augur/analysis"
+	"github.com/augurproj/augur/engine"
 	"github.com/augurproj/augur/service"
 )
 
@@ -80,6 +82,50 @@ type Config struct {
 	// Data is the path of recorded data (OpenMetrics text) queried instead
 	// of Prometheus, at the data's end: offline tests of AnalysisTemplates.
 	Data string `json:"data,omitempty"`
+
+	// Judge judges the metric against the primary (the workload
+	// <target>-primary running at the same time) with augur's statistical
+	// judges: the flat keys of docs/judges.md (judge, window, alpha,
+	// requestsQuery, …) with string, number or boolean values. A pass is
+	// Successful, a fail Failed, an undecided judge Inconclusive; with
+	// thresholdRange the worse phase wins.
+	Judge JudgeConfig `json:"judge,omitempty"`
+}
+
+// JudgeConfig is the judge configuration: flat keys whose JSON values may
+// be strings, numbers or booleans (kept as their text).
+type JudgeConfig map[string]string
+
+// UnmarshalJSON reads an object of scalars.
+func (j *JudgeConfig) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("judge: want an object of key: value: %w", err)
+	}
+	out := JudgeConfig{}
+	var errs []error
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
+		v := bytes.TrimSpace(raw[k])
+		var s string
+		switch {
+		case json.Unmarshal(v, &s) == nil && v[0] == '"':
+		case bytes.Equal(v, []byte("true")), bytes.Equal(v, []byte("false")):
+			s = string(v)
+		default:
+			var n json.Number
+			if err := json.Unmarshal(v, &n); err != nil {
+				errs = append(errs, fmt.Errorf("judge.%s: want a string, number or boolean", k))
+				continue
+			}
+			s = n.String()
+		}
+		out[k] = s
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	*j = out
+	return nil
 }
 
 // Credentials are a bearer token, or a username and password. They are never
@@ -204,6 +250,21 @@ func (p *parsed) validate(defaultTimeout time.Duration) error {
 	}
 	if len(p.Delims) != 0 && (len(p.Delims) != 2 || p.Delims[0] == "" || p.Delims[1] == "" || p.Delims[0] == p.Delims[1]) {
 		errs = append(errs, fmt.Errorf("delims: want two different non-empty strings, like [\"[[\", \"]]\"], got %q", p.Delims))
+	}
+	if len(p.Judge) > 0 {
+		for _, k := range slices.Sorted(maps.Keys(p.Judge)) {
+			if strings.HasSuffix(k, "Query") {
+				q, err := p.undelim("judge."+k, p.Judge[k])
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				p.Judge[k] = q
+			}
+		}
+		if _, err := engine.ParseJudgeSpec(p.Judge); err != nil {
+			errs = append(errs, fmt.Errorf("judge: %w", err))
+		}
 	}
 	p.timeout = defaultTimeout
 	if p.Timeout != "" {
@@ -335,6 +396,9 @@ func (p *parsed) request(runNS, metricName string) (service.QueryRequest, error)
 		return service.QueryRequest{}, configErrorf("%s", p.secrets.scrub(err.Error()))
 	}
 	req := service.QueryRequest{Canary: c}
+	if len(p.Judge) > 0 {
+		req.Judges = map[string]map[string]string{c.Spec.Analysis.Metrics[0].Name: p.Judge}
+	}
 	if tmpl != nil {
 		req.MetricTemplates = []analysis.MetricTemplate{*tmpl}
 	}

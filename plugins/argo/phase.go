@@ -11,6 +11,7 @@ import (
 	"github.com/argoproj/argo-rollouts/utils/evaluate"
 
 	"github.com/augurproj/augur/analysis"
+	"github.com/augurproj/augur/analysis/judges"
 	"github.com/augurproj/augur/metrics"
 )
 
@@ -71,6 +72,9 @@ func formatNumber(v float64) string {
 // values" (query, render, template or provider error, several series) is an
 // Error.
 func judge(chk analysis.Check, out outcome, metric v1alpha1.Metric, tr *analysis.ThresholdRange) verdict {
+	if chk.Judgement != nil {
+		return judged(chk, out, metric, tr)
+	}
 	noValues := out.noValues()
 	if !noValues && (chk.Error != "" || (chk.Value == nil && !out.ran)) {
 		msg := chk.Reason
@@ -211,4 +215,42 @@ func worse(a, b v1alpha1.AnalysisPhase) v1alpha1.AnalysisPhase {
 		return b
 	}
 	return a
+}
+
+// judged decides a measurement of a metric judged against the primary: the
+// judge's verdict (pass Successful, fail Failed, inconclusive Inconclusive;
+// a critical metric's veto and data that could not be fetched Failed), and
+// thresholdRange and the conditions on the metric's value as judge does
+// for an unjudged metric, the worse phase winning. The value is the
+// metric's value when it was queried (thresholdRange or conditions), else
+// the judge's p-value (or e-value) and verdict, "[]" when it has neither.
+func judged(chk analysis.Check, out outcome, metric v1alpha1.Metric, tr *analysis.ThresholdRange) verdict {
+	j := chk.Judgement
+	jv := verdict{phase: v1alpha1.AnalysisPhaseInconclusive}
+	switch {
+	case chk.Error != "" && j.Classification == judges.ClassError:
+		jv.phase = v1alpha1.AnalysisPhaseFailed
+	case j.Verdict == judges.Pass:
+		jv.phase = v1alpha1.AnalysisPhaseSuccessful
+	case j.Verdict == judges.Fail, j.Veto:
+		jv.phase = v1alpha1.AnalysisPhaseFailed
+	}
+	jv.message = fmt.Sprintf("judged against the primary by %s: %s (%s): %s", j.Judge, j.Verdict, j.Classification, j.Explanation.Rule)
+	if tr == nil && metric.SuccessCondition == "" && metric.FailureCondition == "" {
+		jv.value = "[]"
+		if e := j.Explanation; e.PValue != nil {
+			jv.value = formatValue([]float64{*e.PValue})
+		}
+		return jv
+	}
+	unjudged := chk
+	unjudged.Judgement = nil
+	unjudged.Reason = strings.TrimSuffix(strings.SplitN(chk.Reason, "; judged against the primary", 2)[0], ";")
+	v := judge(unjudged, out, metric, tr)
+	if v.phase == v1alpha1.AnalysisPhaseError {
+		return v
+	}
+	v.phase = worse(v.phase, jv.phase)
+	v.message += "; " + jv.message
+	return v
 }

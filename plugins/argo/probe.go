@@ -78,6 +78,18 @@ func (p probing) Query(ctx context.Context, query string, at time.Time) (float64
 	return v, err
 }
 
+// probingRange is probing for a provider that also runs range queries
+// (they are not probed: a judged metric's verdict carries its own data).
+type probingRange struct {
+	probing
+	rq metrics.RangeQuerier
+}
+
+// QueryRange forwards to the wrapped provider.
+func (p probingRange) QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) ([]metrics.Series, error) {
+	return p.rq.QueryRange(ctx, query, start, end, step)
+}
+
 // probed returns a registry with the types of reg whose providers are
 // wrapped in probing.
 func probed(reg *metrics.Registry) *metrics.Registry {
@@ -91,6 +103,10 @@ func probed(reg *metrics.Registry) *metrics.Registry {
 					return nil, inner
 				}
 				return nil, err
+			}
+			if rq, ok := p.(metrics.RangeQuerier); ok {
+				// Judged metrics read both sides' series with range queries.
+				return probingRange{probing{p}, rq}, nil
 			}
 			return probing{p}, nil
 		})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/argoproj/argo-rollouts/metricproviders/plugin/rpc"
@@ -13,6 +14,8 @@ import (
 	"github.com/argoproj/argo-rollouts/utils/plugin/types"
 	timeutil "github.com/argoproj/argo-rollouts/utils/time"
 
+	"github.com/augurproj/augur/analysis"
+	"github.com/augurproj/augur/analysis/judges"
 	"github.com/augurproj/augur/engine"
 	"github.com/augurproj/augur/metrics"
 	"github.com/augurproj/augur/metrics/prometheus"
@@ -39,6 +42,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock of StartedAt/FinishedAt (default time.Now).
 	Now func() time.Time
+	// DefaultAt, when set, is the evaluation time of every measurement (the
+	// end of the recorded data of `augur argo-plugin --data`); a
+	// configuration with data is evaluated at the end of its own data.
+	DefaultAt func() time.Time
 }
 
 // Provider is augur's Argo Rollouts metric provider. It is safe for
@@ -49,6 +56,9 @@ type Provider struct {
 	timeout time.Duration
 	log     *slog.Logger
 	now     func() time.Time
+
+	mu   sync.Mutex
+	ends map[string]time.Time
 }
 
 var _ rpc.MetricProviderPlugin = (*Provider)(nil)
@@ -79,11 +89,28 @@ func New(opts Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("argo plugin: %w", err)
 	}
-	svc, err := service.New(service.Options{Engine: eng, Now: opts.Now})
+	svc, err := service.New(service.Options{Engine: eng, Now: opts.Now, DefaultAt: opts.DefaultAt})
 	if err != nil {
 		return nil, fmt.Errorf("argo plugin: %w", err)
 	}
-	return &Provider{eng: eng, svc: svc, timeout: opts.Timeout, log: opts.Logger, now: opts.Now}, nil
+	return &Provider{eng: eng, svc: svc, timeout: opts.Timeout, log: opts.Logger, now: opts.Now, ends: map[string]time.Time{}}, nil
+}
+
+// dataEnd is the time of the newest sample of a recorded data file (read
+// once per path): where a judged metric's data ends for a configuration
+// with data, as its instant query's does.
+func (p *Provider) dataEnd(path string) (time.Time, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t, ok := p.ends[path]; ok {
+		return t, nil
+	}
+	store, err := recorded.LoadOpenMetricsFile(path)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("data %q: %w", path, err)
+	}
+	p.ends[path] = store.End()
+	return store.End(), nil
 }
 
 // DefaultRegistry serves the prometheus provider type from a live Prometheus
@@ -177,6 +204,23 @@ func (p *Provider) measure(ctx context.Context, run *v1alpha1.AnalysisRun, metri
 	if err != nil {
 		return verdict{phase: v1alpha1.AnalysisPhaseError, message: err.Error()}, nil, cfg.secrets
 	}
+	if len(cfg.Judge) > 0 {
+		if cfg.ThresholdRange == nil && (metric.SuccessCondition != "" || metric.FailureCondition != "") {
+			return verdict{phase: v1alpha1.AnalysisPhaseError, message: configErrorf("metric %q: successCondition and failureCondition "+
+				"test the metric's value, which a judged metric without thresholdRange does not query: give thresholdRange, or drop the conditions", metric.Name).Error()}, nil, cfg.secrets
+		}
+		// The sequential judge reads the data since the AnalysisRun started.
+		if start := runStart(run); !start.IsZero() {
+			req.AnalysisStart = &start
+		}
+		if cfg.Data != "" {
+			end, err := p.dataEnd(cfg.Data)
+			if err != nil {
+				return verdict{phase: v1alpha1.AnalysisPhaseError, message: err.Error()}, nil, cfg.secrets
+			}
+			req.At = &end
+		}
+	}
 	ctx, cancel := context.WithTimeout(withCredentials(ctx, cfg), cfg.timeout)
 	defer cancel()
 	ctx, pr := withProbe(ctx)
@@ -191,6 +235,9 @@ func (p *Provider) measure(ctx context.Context, run *v1alpha1.AnalysisRun, metri
 	meta := map[string]string{"kind": string(chk.Kind)}
 	if chk.Query != "" {
 		meta["query"] = chk.Query
+	}
+	if j := chk.Judgement; j != nil {
+		addJudgement(meta, j)
 	}
 	out := pr.outcome()
 	if out.err != nil && !out.noValues() && errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -228,7 +275,64 @@ func metadata(plan engine.MetricPlan) map[string]string {
 	if plan.Observer != "" {
 		m["observer"] = plan.Observer
 	}
+	if j := plan.Judge; j != nil {
+		m["judge"] = string(j.Config.WithDefaults().Judge)
+		m["data"] = string(j.Data)
+	}
 	return m
+}
+
+// runStart is when the AnalysisRun started (its status, else its creation).
+func runStart(run *v1alpha1.AnalysisRun) time.Time {
+	switch {
+	case run == nil:
+		return time.Time{}
+	case run.Status.StartedAt != nil:
+		return run.Status.StartedAt.Time
+	}
+	return run.CreationTimestamp.Time
+}
+
+// addJudgement puts a judged metric's verdict and numbers in the
+// measurement's metadata (flat strings, as Argo stores them).
+func addJudgement(meta map[string]string, j *analysis.Judgement) {
+	e := j.Explanation
+	meta["judge"] = string(j.Judge)
+	meta["verdict"] = string(j.Verdict)
+	meta["classification"] = string(j.Classification)
+	meta["data"] = string(e.Data)
+	meta["rule"] = e.Rule
+	meta["window"] = j.Window.Start.UTC().Format(time.RFC3339) + "/" + j.Window.End.UTC().Format(time.RFC3339)
+	side := func(s judges.Side) string {
+		if s.Requests != nil && s.Errors != nil {
+			return fmt.Sprintf("errors %g of %g requests", *s.Errors, *s.Requests)
+		}
+		out := fmt.Sprintf("n %g", s.Count)
+		if s.Mean != nil {
+			out += fmt.Sprintf(", mean %.4g", *s.Mean)
+		}
+		if s.Median != nil {
+			out += fmt.Sprintf(", median %.4g", *s.Median)
+		}
+		return out
+	}
+	meta["canary"], meta["baseline"] = side(e.Canary), side(e.Baseline)
+	if e.PValue != nil {
+		meta["pValue"] = fmt.Sprintf("%.4g", *e.PValue)
+	}
+	if e.EValue != nil {
+		meta["eValue"] = fmt.Sprintf("%.4g", *e.EValue)
+	}
+	if sh := e.Shift; sh != nil && sh.Estimate != nil {
+		v := fmt.Sprintf("%s %.4g", sh.Kind, *sh.Estimate)
+		if sh.Lower != nil && sh.Upper != nil {
+			v += fmt.Sprintf(" [%.4g, %.4g]", *sh.Lower, *sh.Upper)
+		}
+		meta["shift"] = v
+	}
+	if ef := e.Effect; ef != nil && ef.Value != nil {
+		meta["effect"] = fmt.Sprintf("%s %.4g", ef.Kind, *ef.Value)
+	}
 }
 
 func runNamespace(run *v1alpha1.AnalysisRun) string {
@@ -253,7 +357,7 @@ func (p *Provider) plan(ctx context.Context, cfg *parsed, runNS, metricName stri
 	if err != nil {
 		return engine.MetricPlan{}, err
 	}
-	plans, err := p.eng.PlanWith(withCredentials(ctx, cfg), &req.Canary, engine.StaticTemplates(req.MetricTemplates))
+	plans, err := p.eng.PlanFor(withCredentials(ctx, cfg), &req.Canary, engine.PlanOptions{Templates: engine.StaticTemplates(req.MetricTemplates), Judges: req.Judges})
 	if err != nil {
 		return engine.MetricPlan{}, fmt.Errorf("render: %w", err)
 	}
