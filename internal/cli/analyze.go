@@ -97,12 +97,9 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
-	at, err := parseTime("at", opts.At, src.start, src.end)
+	at, err := src.evalTime(opts.At)
 	if err != nil {
 		return badInput(err)
-	}
-	if at.IsZero() && !src.end.IsZero() {
-		at = defaultAt(src.end)
 	}
 	now := at
 	if now.IsZero() {

@@ -74,12 +74,9 @@ func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
-	at, err := parseTime("at", opts.At, src.start, src.end)
+	at, err := src.evalTime(opts.At)
 	if err != nil {
 		return badInput(err)
-	}
-	if at.IsZero() && !src.end.IsZero() {
-		at = defaultAt(src.end)
 	}
 	eng, err := opts.Engine.newEngine(src.registry, set, nil, opts.Source.apply)
 	if err != nil {

@@ -106,6 +106,16 @@ func ceilMinute(t time.Time) time.Time {
 // (off the sample grid, like firstWindow).
 func defaultAt(end time.Time) time.Time { return end.Truncate(time.Minute) }
 
+// evalTime reads --at against the source: the flag's time, else the default
+// for recorded data (defaultAt), else zero (the live server's now).
+func (s *dataSource) evalTime(flag string) (time.Time, error) {
+	at, err := parseTime("at", flag, s.start, s.end)
+	if err != nil || !at.IsZero() || s.end.IsZero() {
+		return at, err
+	}
+	return defaultAt(s.end), nil
+}
+
 func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 	if err := checkOutput(opts.Output); err != nil {
 		return badInput(err)
