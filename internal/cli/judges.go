@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -188,4 +189,13 @@ func shortDuration(d time.Duration) string {
 		s = s[:len(s)-2]
 	}
 	return s
+}
+
+// plan plans c's metrics with the judge flags applied; a bad judge flag is bad input.
+func (j *judgeFlags) plan(ctx context.Context, eng *engine.Engine, c *analysis.Canary) ([]engine.MetricPlan, error) {
+	ov, _, err := j.overrides(c)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	return eng.PlanFor(ctx, c, engine.PlanOptions{Judges: ov})
 }

@@ -86,11 +86,7 @@ func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
 	failed := false
 	for i := range canaries {
 		c := &canaries[i]
-		ov, _, err := opts.Judge.overrides(c)
-		if err != nil {
-			return badInput(err)
-		}
-		plans, err := eng.PlanFor(cmd.Context(), c, engine.PlanOptions{Judges: ov})
+		plans, err := opts.Judge.plan(cmd.Context(), eng, c)
 		if err != nil {
 			return err
 		}

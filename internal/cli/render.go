@@ -105,11 +105,7 @@ func renderRun(cmd *cobra.Command, opts *RenderOptions) error {
 	failed := false
 	for i := range canaries {
 		c := &canaries[i]
-		ov, _, err := opts.Judge.overrides(c)
-		if err != nil {
-			return badInput(err)
-		}
-		plans, err := eng.PlanFor(cmd.Context(), c, engine.PlanOptions{Judges: ov})
+		plans, err := opts.Judge.plan(cmd.Context(), eng, c)
 		if err != nil {
 			return err
 		}
