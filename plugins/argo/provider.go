@@ -51,6 +51,7 @@ type Options struct {
 // Provider is augur's Argo Rollouts metric provider. It is safe for
 // concurrent use: Argo calls it from one goroutine per metric.
 type Provider struct {
+	reg     *metrics.Registry
 	eng     *engine.Engine
 	svc     *service.Service
 	timeout time.Duration
@@ -93,21 +94,34 @@ func New(opts Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("argo plugin: %w", err)
 	}
-	return &Provider{eng: eng, svc: svc, timeout: opts.Timeout, log: opts.Logger, now: opts.Now, ends: map[string]time.Time{}}, nil
+	return &Provider{reg: opts.Registry, eng: eng, svc: svc, timeout: opts.Timeout, log: opts.Logger, now: opts.Now, ends: map[string]time.Time{}}, nil
 }
 
-// dataEnd is the time of the newest sample of a recorded data file (read
-// once per path): where a judged metric's data ends for a configuration
-// with data, as its instant query's does.
+// dataEnd is the time of the newest sample of a recorded data file: where a
+// judged metric's data ends for a configuration with data, as its instant
+// query's does. The store comes from the registry's recorded-data provider,
+// which has loaded the file once already; a registry that serves something
+// else for file:// addresses makes the file be read here (once per path).
 func (p *Provider) dataEnd(path string) (time.Time, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if t, ok := p.ends[path]; ok {
 		return t, nil
 	}
-	store, err := recorded.LoadOpenMetricsFile(path)
+	addr, err := dataAddress(path)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("data %q: %w", path, err)
+		return time.Time{}, err
+	}
+	var store *recorded.Store
+	if prov, err := p.reg.New(metrics.Config{Type: prometheus.Type, Address: addr}); err == nil {
+		if r, ok := prov.(interface{ Store() *recorded.Store }); ok {
+			store = r.Store()
+		}
+	}
+	if store == nil {
+		if store, err = recorded.LoadOpenMetricsFile(path); err != nil {
+			return time.Time{}, fmt.Errorf("data %q: %w", path, err)
+		}
 	}
 	p.ends[path] = store.End()
 	return store.End(), nil
