@@ -121,17 +121,28 @@ func TestUnknownProviderTypeIsAnErrorNotPrometheus(t *testing.T) {
 	fake := &metricstest.Provider{}
 	fake.SetDefault(metricstest.Result{Value: 1})
 	c := canaryWith(0)
-	c.Spec.Analysis.Metrics = []analysis.Metric{{Name: "dd", TemplateRef: &analysis.CrossNamespaceObjectReference{Name: "dd"}}}
+	c.Spec.Analysis.Metrics = []analysis.Metric{{Name: "dd", Interval: "1m", TemplateRef: &analysis.CrossNamespaceObjectReference{Name: "dd"}}}
 	tmpl := analysis.MetricTemplate{Metadata: analysis.ObjectMeta{Name: "dd", Namespace: "test"},
-		Spec: analysis.MetricTemplateSpec{Provider: analysis.MetricTemplateProvider{Type: "datadog"}, Query: "avg:x{*}"}}
+		Spec: analysis.MetricTemplateSpec{Provider: analysis.MetricTemplateProvider{Type: "opentsdb"}, Query: "avg:x{*}"}}
 	eng, _ := engine.New(engine.Options{Registry: fakeRegistry(fake), Templates: engine.StaticTemplates{tmpl}})
 	plans, _ := eng.Plan(context.Background(), &c)
 	obs := eng.Evaluate(context.Background(), plans, time.Time{})
-	if obs[0].Err == nil || obs[0].Err.Kind != analysis.ErrKindProvider || !strings.Contains(obs[0].Err.Message, `"datadog"`) {
-		t.Fatalf("got %+v, want a provider error naming datadog", obs[0].Err)
+	if obs[0].Err == nil || obs[0].Err.Kind != analysis.ErrKindProvider || !strings.Contains(obs[0].Err.Message, `"opentsdb"`) {
+		t.Fatalf("got %+v, want a provider error naming opentsdb", obs[0].Err)
 	}
 	if len(fake.Calls()) != 0 {
-		t.Errorf("the prometheus provider was queried %d times for a datadog template", len(fake.Calls()))
+		t.Errorf("the prometheus provider was queried %d times for an opentsdb template", len(fake.Calls()))
+	}
+
+	// A vendor template needs the metric's interval (Flagger's constructors
+	// refuse an empty one): a provider error, before any query.
+	c.Spec.Analysis.Metrics[0].Interval = ""
+	tmpl.Spec.Provider.Type = "datadog"
+	eng, _ = engine.New(engine.Options{Registry: fakeRegistry(fake), Templates: engine.StaticTemplates{tmpl}})
+	plans, _ = eng.Plan(context.Background(), &c)
+	obs = eng.Evaluate(context.Background(), plans, time.Time{})
+	if obs[0].Err == nil || obs[0].Err.Kind != analysis.ErrKindProvider || !strings.Contains(obs[0].Err.Message, "interval") {
+		t.Fatalf("got %+v, want a provider error about the interval", obs[0].Err)
 	}
 }
 

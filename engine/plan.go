@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/metrics"
@@ -254,8 +255,21 @@ func (e *Engine) planTemplate(ctx context.Context, c *analysis.Canary, m analysi
 		Headers:            mt.Spec.Provider.Headers,
 		InsecureSkipVerify: mt.Spec.Provider.InsecureSkipVerify,
 		Timeout:            e.opts.QueryTimeout,
+		Region:             mt.Spec.Provider.Region,
 	}
 	p.Provider.Type = prov.Type
+	if prov.Type != PrometheusType {
+		// Vendor providers query the window the metric's interval defines;
+		// Flagger passes a templateRef metric's interval through undefaulted
+		// and their constructors refuse an empty one.
+		d, err := time.ParseDuration(m.Interval)
+		if err != nil || d <= 0 {
+			p.Err = &analysis.ObservationError{Kind: analysis.ErrKindProvider,
+				Message: fmt.Sprintf("metric %s: error parsing metric interval %q: provider %s needs analysis.metrics[].interval", m.Name, m.Interval, prov.Type)}
+			return p, judgeSource{}, nil
+		}
+		prov.Interval = d
+	}
 	if ref := mt.Spec.Provider.SecretRef; ref != nil {
 		p.Secret = ref.Name
 		prov.HasSecret = true
@@ -290,7 +304,7 @@ func (e *Engine) render(name, text string, m templates.Model) (string, *analysis
 // built per distinct configuration and reused across metrics and ticks.
 func providerKey(c metrics.Config) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\x00%s\x00%t\x00%t\x00%d", c.Type, c.Address, c.InsecureSkipVerify, c.HasSecret, c.Timeout)
+	fmt.Fprintf(&b, "%s\x00%s\x00%t\x00%t\x00%d\x00%d\x00%s", c.Type, c.Address, c.InsecureSkipVerify, c.HasSecret, c.Timeout, c.Interval, c.Region)
 	for _, k := range sortedKeys(c.Headers) {
 		fmt.Fprintf(&b, "\x00h:%s=%q", k, c.Headers[k])
 	}

@@ -292,6 +292,8 @@ func (d *decoder) object(node *yaml.Node, ctx Error, defAPI, defKind, listKind s
 		d.canary(w, n, es)
 	case kind == analysis.KindMetricTemplate:
 		d.template(w, n, es)
+	case kind == KindSecret && apiVersion == "v1":
+		d.secret(w, n, es)
 	case group == flaggerGroup && (kind == kindAlertProvider || kind == kindAlertProviderList):
 		// A Flagger object augur does not use.
 	case group == flaggerGroup:

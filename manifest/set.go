@@ -114,6 +114,9 @@ type Set struct {
 	Canaries []analysis.Canary `json:"canaries"`
 	// Templates (MetricTemplates) in input order.
 	Templates []analysis.MetricTemplate `json:"templates"`
+	// Secrets (core v1) in input order: the Secret source of templates'
+	// secretRefs without a cluster. Never encoded.
+	Secrets []Secret `json:"-"`
 	// Sources says where each object came from. Objects built in code have
 	// no entry; errors about them then carry no file position.
 	Sources map[Key]Origin `json:"-"`
@@ -187,11 +190,15 @@ func (s *Set) Merge(other *Set) error {
 	for i := range other.Templates {
 		check(TemplateKey(&other.Templates[i]))
 	}
+	for i := range other.Secrets {
+		check(SecretKey(&other.Secrets[i]))
+	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
 	s.Canaries = append(s.Canaries, other.Canaries...)
 	s.Templates = append(s.Templates, other.Templates...)
+	s.Secrets = append(s.Secrets, other.Secrets...)
 	for k, o := range other.Sources {
 		if s.Sources == nil {
 			s.Sources = map[Key]Origin{}
@@ -210,6 +217,10 @@ func (s *Set) origins() map[Key]Origin {
 	}
 	for i := range s.Templates {
 		k := TemplateKey(&s.Templates[i])
+		m[k] = s.Sources[k]
+	}
+	for i := range s.Secrets {
+		k := SecretKey(&s.Secrets[i])
 		m[k] = s.Sources[k]
 	}
 	return m

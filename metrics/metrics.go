@@ -48,4 +48,10 @@ type Config struct {
 	InsecureSkipVerify bool
 	// Timeout bounds one query; zero means the provider's default.
 	Timeout time.Duration
+	// Interval is the metric's analysis interval: vendor providers query the
+	// window before the evaluation time that it defines (Flagger's
+	// metricInterval). Zero means Flagger's default, one minute.
+	Interval time.Duration
+	// Region is the provider's region (cloudwatch).
+	Region string
 }

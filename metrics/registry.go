@@ -32,7 +32,9 @@ func (r *Registry) New(cfg Config) (Provider, error) {
 	c, ok := r.ctors[cfg.Type]
 	r.mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("%w %q (supported: %v)", ErrUnknownProvider, cfg.Type, r.Types())
+		// The supported list is in the docs, not here: it differs between
+		// an offline and a live run and would make their answers differ.
+		return nil, fmt.Errorf("%w %q (augur does not speak this provider type)", ErrUnknownProvider, cfg.Type)
 	}
 	p, err := c(cfg)
 	if err != nil {

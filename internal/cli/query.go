@@ -78,7 +78,7 @@ func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
-	eng, err := opts.Engine.newEngine(src.registry, set, nil, opts.Source.apply)
+	eng, err := opts.Engine.newEngine(src.registry, set, nil, opts.Source.apply, fileSecrets(set))
 	if err != nil {
 		return badInput(err)
 	}

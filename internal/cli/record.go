@@ -123,7 +123,7 @@ func recordRun(cmd *cobra.Command, opts *RecordOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
-	eng, err := opts.Engine.newEngine(&metrics.Registry{}, set, nil)
+	eng, err := opts.Engine.newEngine(&metrics.Registry{}, set, nil, fileSecrets(set))
 	if err != nil {
 		return badInput(err)
 	}

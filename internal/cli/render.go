@@ -97,7 +97,7 @@ func renderRun(cmd *cobra.Command, opts *RenderOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
-	eng, err := opts.Engine.newEngine(&metrics.Registry{}, set, nil)
+	eng, err := opts.Engine.newEngine(&metrics.Registry{}, set, nil, fileSecrets(set))
 	if err != nil {
 		return badInput(err)
 	}

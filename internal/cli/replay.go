@@ -148,7 +148,7 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
-	eng, err := opts.Engine.newEngine(src.registry, set, hooks, opts.Source.apply)
+	eng, err := opts.Engine.newEngine(src.registry, set, hooks, opts.Source.apply, fileSecrets(set))
 	if err != nil {
 		return badInput(err)
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/augurproj/augur/metrics"
 	"github.com/augurproj/augur/metrics/prometheus"
 	"github.com/augurproj/augur/metrics/recorded"
+	"github.com/augurproj/augur/metrics/vendors"
 	"github.com/augurproj/augur/webhooks"
 )
 
@@ -57,6 +59,7 @@ func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
 		}
 		p := recorded.New(store, recorded.Options{})
 		reg.Register(prometheus.Type, func(metrics.Config) (metrics.Provider, error) { return p, nil })
+		vendors.RegisterOffline(reg, "recorded data (--data) holds Prometheus series only: this provider needs its live API (run without --data)")
 		return &dataSource{registry: reg, start: store.Start(), end: store.End(),
 			desc: fmt.Sprintf("recorded data %s (%d series, %s to %s)", s.Data, store.SeriesCount(),
 				store.Start().UTC().Format(time.RFC3339), store.End().UTC().Format(time.RFC3339))}, nil
@@ -66,12 +69,14 @@ func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
 			c.Address = addr
 			return prometheus.New(c)
 		})
+		vendors.Register(reg)
 		return &dataSource{registry: reg, desc: "Prometheus at " + addr}, nil
 	default:
 		if requireOne {
 			return nil, errors.New("no metrics source: give --data FILE (recorded data) or --prometheus URL")
 		}
 		prometheus.Register(reg)
+		vendors.Register(reg)
 		return &dataSource{registry: reg, desc: "the providers' own addresses"}, nil
 	}
 }
@@ -92,6 +97,26 @@ func (e *engineFlags) newEngine(reg *metrics.Registry, set *manifest.Set, hooks 
 		f(&o)
 	}
 	return engine.New(o)
+}
+
+// fileSecrets makes the core v1 Secrets given with -f the engine's Secret
+// source (a cluster source, applied later, replaces it). Only commands
+// whose every input is a local file use it: a transport that accepts
+// MetricTemplates in requests must not pair a file's Secret with an address
+// a caller chose.
+func fileSecrets(set *manifest.Set) func(*engine.Options) {
+	return func(o *engine.Options) {
+		if set != nil && len(set.Secrets) > 0 {
+			o.Secrets = setSecrets{set}
+		}
+	}
+}
+
+// setSecrets is the engine's Secret source over the files' Secrets.
+type setSecrets struct{ set *manifest.Set }
+
+func (s setSecrets) Secret(_ context.Context, namespace, name string) (map[string]string, error) {
+	return s.set.LookupSecret(namespace, name)
 }
 
 // hookFlags select how webhooks are answered.

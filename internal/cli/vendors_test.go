@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// TestVendorTemplateWithFileSecret runs a Datadog MetricTemplate whose
+// secretRef names a Secret given with -f (no cluster) against a loopback
+// server speaking Datadog's query API, through `augur query`: the keys
+// reach the server as Datadog's headers, the first point is the value, and
+// neither key appears in any output.
+func TestVendorTemplateWithFileSecret(t *testing.T) {
+	const apiKey, appKey = "ddapi-4b1f-planted", "ddapp-77c2-planted"
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if r.URL.Path != "/api/v1/query" || r.Header.Get("DD-API-KEY") != apiKey || r.Header.Get("DD-APPLICATION-KEY") != appKey {
+			http.Error(w, "forbidden: "+r.Header.Get("DD-API-KEY"), http.StatusForbidden)
+			return
+		}
+		_, _ = w.Write([]byte(`{"series":[{"pointlist":[[1761991440000,0.4],[1761991500000,9]]}]}`))
+	}))
+	defer srv.Close()
+
+	dir := t.TempDir()
+	files := map[string]string{
+		"canary.yaml": `apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: podinfo, namespace: test}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
+  analysis:
+    interval: 1m
+    threshold: 5
+    maxWeight: 50
+    stepWeight: 10
+    metrics:
+    - name: error-rate
+      interval: 1m
+      templateRef: {name: datadog-errors}
+      thresholdRange: {max: 1}
+`,
+		"template.yaml": `apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata: {name: datadog-errors, namespace: test}
+spec:
+  provider:
+    type: datadog
+    address: ` + srv.URL + `
+    secretRef: {name: datadog}
+  query: sum:trace.http.request.errors{service:{{ target }}}.as_count()
+`,
+		"secret.yaml": `apiVersion: v1
+kind: Secret
+metadata: {name: datadog, namespace: test}
+data:
+  datadog_api_key: ` + b64(apiKey) + `
+stringData:
+  datadog_application_key: ` + appKey + `
+`,
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := run(t, "", "query", "-f", dir, "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if calls.Load() == 0 {
+		t.Fatal("the Datadog server was not called")
+	}
+	if !strings.Contains(out, `"value": 0.4`) {
+		t.Errorf("want the first point 0.4 in the answer:\n%s", out)
+	}
+	for _, s := range []string{apiKey, appKey, b64(apiKey)} {
+		if strings.Contains(out+errOut, s) {
+			t.Errorf("output contains a credential %q:\n%s\n%s", s, out, errOut)
+		}
+	}
+
+	// Recorded data holds Prometheus series only: the vendor template is
+	// an error naming its provider, never a network call.
+	before := calls.Load()
+	code, out, errOut = run(t, "", "query", "-f", dir, "--data", "../../testdata/podinfo/healthy.om")
+	if code == 0 || calls.Load() != before {
+		t.Fatalf("offline run: exit %d, %d calls to the vendor\n%s%s", code, calls.Load()-before, out, errOut)
+	}
+	if !strings.Contains(out+errOut, "datadog") {
+		t.Errorf("offline error should name the provider:\n%s%s", out, errOut)
+	}
+}
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
