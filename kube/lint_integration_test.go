@@ -216,7 +216,7 @@ func TestIntegrationLint(t *testing.T) {
 		}
 		want := lint.Focus(fileFindings(t, lint.Options{}, "../testdata/lint/gate/blocked.yaml"), "Canary gate/shop", "Deployment gate/shop")
 		for _, f := range want {
-			if f.Severity == lint.Error && !strings.Contains(body, f.Rule+" ("+f.Object+" "+f.Path+"): "+f.Message) {
+			if f.Severity == lint.Error && !strings.Contains(body, f.Rule+" ("+f.Object+" "+f.Path+")") {
 				t.Errorf("the gate's answer lacks %s %s:\n%s", f.Rule, f.Path, body)
 			}
 		}

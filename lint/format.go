@@ -213,3 +213,13 @@ func writeSARIF(w io.Writer, fs []Finding, version string) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}})
 }
+
+// Brief joins findings as "severity rule (Object path)", without messages:
+// for a one-line answer that OneLine would make too long.
+func Brief(fs []Finding) string {
+	parts := make([]string, 0, len(fs))
+	for _, f := range fs {
+		parts = append(parts, fmt.Sprintf("%s %s (%s %s)", f.Severity, f.Rule, f.Object, f.Path))
+	}
+	return strings.Join(parts, "; ")
+}

@@ -83,8 +83,12 @@ func (s *Server) handlePreflight(w http.ResponseWriter, r *http.Request) {
 	if len(blocking) > 0 {
 		s.metrics.observeWebhook(endpointPreflight, resultFail)
 		s.opts.Logger.InfoContext(ctx, "preflight blocked", "canary", canary, "findings", len(blocking))
-		answerText(w, http.StatusForbidden, fmt.Sprintf("augur preflight: Canary %s: %d finding(s) at or above %s: %s",
-			canary, len(blocking), block, lint.OneLine(blocking)))
+		msg := fmt.Sprintf("augur preflight: Canary %s: %d finding(s) at or above %s: %s", canary, len(blocking), block, lint.OneLine(blocking))
+		if len(msg) > maxReason {
+			msg = fmt.Sprintf("augur preflight: Canary %s: %d finding(s) at or above %s (augur lint --cluster -n %s explains each): %s",
+				canary, len(blocking), block, p.Namespace, lint.Brief(blocking))
+		}
+		answerText(w, http.StatusForbidden, msg)
 		return
 	}
 	s.metrics.observeWebhook(endpointPreflight, resultPass)

@@ -95,6 +95,9 @@ func TestPreflightGate(t *testing.T) {
 			if a.code != tt.code || a.code >= 500 {
 				t.Errorf("status %d, want %d", a.code, tt.code)
 			}
+			if strings.HasSuffix(a.body, "…\n") {
+				t.Errorf("answer truncated: %q", a.body)
+			}
 			if strings.Count(strings.TrimSuffix(a.body, "\n"), "\n") != 0 {
 				t.Errorf("answer is not one line: %q", a.body)
 			}
