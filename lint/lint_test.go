@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +165,23 @@ func TestFocusAndFromMap(t *testing.T) {
 	}
 	if got := Focus(fs, "Deployment shop/other"); len(got) != 0 {
 		t.Errorf("Focus on another workload: %v", got)
+	}
+}
+
+func TestFindingJSONRoundTrip(t *testing.T) {
+	in := Finding{Rule: "single-replica", Severity: Warning, Object: "Deployment a/b", Path: "spec.replicas", File: "f.yaml", Line: 3, Message: "m", Fix: "replicas: 2\n"}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out Finding
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Severity != Warning || out.Rule != in.Rule || out.Line != 3 {
+		t.Errorf("round trip: %+v", out)
+	}
+	if err := json.Unmarshal([]byte(`{"severity": "fatal"}`), &out); err == nil {
+		t.Error("severity fatal accepted")
 	}
 }
