@@ -64,6 +64,9 @@ type Options struct {
 	// TLSCertFile and TLSKeyFile, when both set, make Serve speak HTTPS. The
 	// files are re-read when they change (certificate rotation).
 	TLSCertFile, TLSKeyFile string
+	// Preflight lints a Canary's rollout from the cluster for
+	// /flagger/v1/preflight; nil without cluster access.
+	Preflight PreflightFunc
 	// MaxGates bounds the manual gates held in memory (default DefaultMaxGates).
 	MaxGates int
 	// Now is the clock (default time.Now).
@@ -134,6 +137,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /flagger/v1/gate/open", func(w http.ResponseWriter, r *http.Request) { s.gateChange(w, r, true) })
 	s.mux.HandleFunc("POST /flagger/v1/gate/close", func(w http.ResponseWriter, r *http.Request) { s.gateChange(w, r, false) })
 	s.mux.HandleFunc("GET /flagger/v1/gate/{namespace}/{name}", s.handleGateGet)
+	s.mux.HandleFunc("POST /flagger/v1/preflight", s.handlePreflight)
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
 	s.mux.Handle("GET /metrics", s.metrics.Handler())

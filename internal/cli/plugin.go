@@ -169,6 +169,9 @@ type ArgoPluginOptions struct {
 	MeshProvider string
 	Timeout      time.Duration
 	Log          logFlags
+	// Cluster enables preflight: true metrics (docs/lint.md).
+	Cluster bool
+	Kube    kubeFlags
 	// Serve serves the provider (default argo.Serve); tests replace it.
 	Serve func(argo.ServeOptions) error
 }
@@ -201,6 +204,8 @@ see docs/argo.md for the argo-rollouts-config entry and an AnalysisTemplate.
 	cmd.Flags().StringVar(&opts.Data, "data", "", "recorded data (OpenMetrics text) queried by every measurement, at the data's end")
 	cmd.Flags().StringVar(&opts.MeshProvider, "mesh-provider", "", "default builtin query family when a configuration sets no meshProvider (default istio)")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", argo.DefaultTimeout, "default measurement timeout when a configuration sets none")
+	cmd.Flags().BoolVar(&opts.Cluster, "cluster", false, "read Rollouts from the cluster for preflight: true metrics (in-cluster service account, $KUBECONFIG or --kubeconfig)")
+	opts.Kube.register(cmd)
 	opts.Log.register(cmd)
 	return cmd
 }
@@ -218,6 +223,13 @@ func argoProvider(opts *ArgoPluginOptions, logger *slog.Logger) (*argo.Provider,
 			// Judged metrics' range queries end where the data ends.
 			po.DefaultAt = func() time.Time { return end }
 		}
+	}
+	if opts.Cluster || opts.Kube.requested() {
+		src, err := opts.Kube.source(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		po.Preflight = argoPreflight(src)
 	}
 	return argo.New(po)
 }

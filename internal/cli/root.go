@@ -99,6 +99,7 @@ behind the answer.`,
 		NewCmdPlugin(ios, nil), NewCmdArgoPlugin(ios, nil),
 		NewCmdServe(ios, nil),
 		NewCmdTest(ios, nil), NewCmdRecord(ios, nil),
+		NewCmdLint(ios, nil),
 	)
 	return root
 }

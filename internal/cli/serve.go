@@ -280,6 +280,7 @@ func serveRun(cmd *cobra.Command, opts *ServeOptions) error {
 		Service: svc, Logger: logger, Metrics: m, Token: token, MaxBody: maxBody,
 		RequestTimeout: opts.RequestTimeout, ShutdownGrace: opts.ShutdownGrace,
 		Canaries: canaries, Probes: probes, TLSCertFile: opts.TLSCert, TLSKeyFile: opts.TLSKey,
+		Preflight: preflightFor(in.cluster),
 	})
 	if err != nil {
 		return badInput(err)

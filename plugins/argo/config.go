@@ -90,6 +90,12 @@ type Config struct {
 	// Successful, a fail Failed, an undecided judge Inconclusive; with
 	// thresholdRange the worse phase wins.
 	Judge JudgeConfig `json:"judge,omitempty"`
+
+	// Preflight, instead of a query, runs augur lint's rules on the Rollout
+	// (Target or Name, default the AnalysisRun's owner) and what it depends on,
+	// read from the cluster: Failed with the error findings, else Successful.
+	// It needs `augur argo-plugin --cluster` (docs/lint.md).
+	Preflight bool `json:"preflight,omitempty"`
 }
 
 // JudgeConfig is the judge configuration: flat keys whose JSON values may
@@ -196,6 +202,9 @@ func parseConfig(metric v1alpha1.Metric, defaultTimeout time.Duration) (*parsed,
 }
 
 func (p *parsed) validate(defaultTimeout time.Duration) error {
+	if p.Preflight {
+		return p.validatePreflight(defaultTimeout)
+	}
 	var modes []string
 	if p.Query != "" {
 		modes = append(modes, modeQuery)

@@ -42,6 +42,8 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		switch cfg.mode {
 		case modeQuery, modeTemplate, modeBuiltin:
+		case modePreflight:
+			return
 		default:
 			t.Fatalf("mode %q", cfg.mode)
 		}

@@ -46,6 +46,9 @@ type Options struct {
 	// end of the recorded data of `augur argo-plugin --data`); a
 	// configuration with data is evaluated at the end of its own data.
 	DefaultAt func() time.Time
+	// Preflight lints a Rollout from the cluster for preflight: true
+	// configurations; nil without cluster access.
+	Preflight PreflightFunc
 }
 
 // Provider is augur's Argo Rollouts metric provider. It is safe for
@@ -57,6 +60,8 @@ type Provider struct {
 	timeout time.Duration
 	log     *slog.Logger
 	now     func() time.Time
+
+	preflight PreflightFunc
 
 	mu   sync.Mutex
 	ends map[string]time.Time
@@ -94,7 +99,8 @@ func New(opts Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("argo plugin: %w", err)
 	}
-	return &Provider{reg: opts.Registry, eng: eng, svc: svc, timeout: opts.Timeout, log: opts.Logger, now: opts.Now, ends: map[string]time.Time{}}, nil
+	return &Provider{reg: opts.Registry, eng: eng, svc: svc, timeout: opts.Timeout, log: opts.Logger, now: opts.Now, ends: map[string]time.Time{},
+		preflight: opts.Preflight}, nil
 }
 
 // dataEnd is the time of the newest sample of a recorded data file: where a
@@ -214,6 +220,9 @@ func (p *Provider) measure(ctx context.Context, run *v1alpha1.AnalysisRun, metri
 	if err != nil {
 		return verdict{phase: v1alpha1.AnalysisPhaseError, message: err.Error()}, nil, secrets{}
 	}
+	if cfg.mode == modePreflight {
+		return p.runPreflight(ctx, run, cfg), nil, cfg.secrets
+	}
 	req, err := cfg.request(runNamespace(run), metric.Name)
 	if err != nil {
 		return verdict{phase: v1alpha1.AnalysisPhaseError, message: err.Error()}, nil, cfg.secrets
@@ -270,6 +279,9 @@ func (p *Provider) metadataContext(ctx context.Context, metric v1alpha1.Metric) 
 	cfg, err := parseConfig(metric, p.timeout)
 	if err != nil {
 		return map[string]string{"error": err.Error()}
+	}
+	if cfg.mode == modePreflight {
+		return map[string]string{"kind": modePreflight}
 	}
 	plan, err := p.plan(ctx, cfg, "", metric.Name)
 	if err != nil {
