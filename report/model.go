@@ -79,8 +79,8 @@ type TestRun struct {
 
 // TestFile is one test file's outcome.
 type TestFile struct {
-	Path   string     `json:"file"`
-	Result string     `json:"result"`
+	Path   string      `json:"file"`
+	Result string      `json:"result"`
 	Errors []TestError `json:"errors,omitempty"`
 	Cases  []TestCase  `json:"cases"`
 }

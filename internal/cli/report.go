@@ -68,8 +68,8 @@ func decisionReport(c analysis.Canary, src *dataSource, before analysis.CanarySt
 	return &report.Replay{
 		Kind: report.KindAnalyze, Namespace: c.Metadata.Namespace, Name: c.Metadata.Name, Source: src.desc,
 		DataStart: src.start, DataEnd: src.end, Before: before, Result: d.Status.Phase,
-		Finished:  d.Status.Phase == analysis.PhaseSucceeded || d.Status.Phase == analysis.PhaseFailed,
-		Ticks:     []report.Tick{report.FromDecision(at, d)}, Generated: reportNow(),
+		Finished: d.Status.Phase == analysis.PhaseSucceeded || d.Status.Phase == analysis.PhaseFailed,
+		Ticks:    []report.Tick{report.FromDecision(at, d)}, Generated: reportNow(),
 	}
 }
 
