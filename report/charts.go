@@ -136,6 +136,7 @@ func metricViews(r *Replay, origin time.Time) []metricView {
 		s := series{name: m.name, class: "canary"}
 		var fails []string
 		var worst *failure
+		outside := false // a value outside its band: the chart must show the bound
 		for i, c := range m.check {
 			t := r.Ticks[m.ticks[i]]
 			res := checkResult(c)
@@ -145,6 +146,9 @@ func metricViews(r *Replay, origin time.Time) []metricView {
 				title += " (" + c.Error + ")"
 			}
 			s.pts = append(s.pts, point{x: t.Time, y: c.Value, mark: mark, title: title})
+			if c.Value != nil && (c.Min != nil && *c.Value < *c.Min || c.Max != nil && *c.Value > *c.Max) {
+				outside = true
+			}
 			switch res {
 			case outFail, markError:
 				mv.Status = outFail
@@ -182,6 +186,7 @@ func metricViews(r *Replay, origin time.Time) []metricView {
 		if last.Max != nil {
 			c.lines = append(c.lines, refLine{y: *last.Max, label: "max " + fmtValue(k, *last.Max), class: "bound"})
 		}
+		c.clip = !outside && farBounds(s.pts, last.Min, last.Max)
 		if worst != nil && worst.check.Value != nil {
 			c.annot = &annotation{x: worst.tick.Time, y: *worst.check.Value, text: "✗ " + shortDistance(worst.check)}
 		}
@@ -193,6 +198,23 @@ func metricViews(r *Replay, origin time.Time) []metricView {
 	// Flagger's order.
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Status == outFail && out[j].Status != outFail })
 	return out
+}
+
+// farBounds reports whether a bound lies further from the values than twice
+// their spread (then drawing it would flatten the values into a line).
+func farBounds(pts []point, lo, hi *float64) bool {
+	dlo, dhi := math.Inf(1), math.Inf(-1)
+	for _, p := range pts {
+		if p.y != nil && finite(*p.y) {
+			dlo, dhi = math.Min(dlo, *p.y), math.Max(dhi, *p.y)
+		}
+	}
+	if dlo > dhi {
+		return false
+	}
+	spread := math.Max(dhi-dlo, math.Abs(dhi)*0.05)
+	far := func(b *float64) bool { return b != nil && (*b > dhi+2*spread || *b < dlo-2*spread) }
+	return far(lo) || far(hi)
 }
 
 func valuesText(pts []point, k analysis.MetricKind) string {
@@ -215,6 +237,13 @@ func shortDistance(c analysis.Check) string {
 		return fmt.Sprintf("%s: +%s over max", fmtValue(k, v), fmtDelta(k, v-*c.Max))
 	case c.Min != nil && v < *c.Min:
 		return fmt.Sprintf("%s: −%s under min", fmtValue(k, v), fmtDelta(k, *c.Min-v))
+	}
+	if j := c.Judgement; j != nil {
+		s := fmtValue(k, v) + ": " + string(j.Judge) + " judge says " + strings.ToLower(string(j.Classification))
+		if _, cv, bv := sideStat(j.Explanation); cv != nil && bv != nil && *bv != 0 {
+			s += fmt.Sprintf(", %+.1f%% vs primary", (*cv-*bv) / *bv * 100)
+		}
+		return s
 	}
 	return fmtValue(k, v) + ": failed"
 }

@@ -14,6 +14,14 @@ import (
 // the error rate for counts, else the median, else the mean. Missing fields
 // (an older or newer judge's evidence) give no point, never an error.
 func sideStat(e judges.Explanation) (name string, canary, baseline *float64) {
+	if e.Shift != nil && (e.Canary.Rate == nil && e.Baseline.Rate == nil) {
+		switch {
+		case strings.Contains(e.Shift.Kind, "mean") && (e.Canary.Mean != nil || e.Baseline.Mean != nil):
+			return "mean", e.Canary.Mean, e.Baseline.Mean
+		case strings.Contains(e.Shift.Kind, "median") && (e.Canary.Median != nil || e.Baseline.Median != nil):
+			return "median", e.Canary.Median, e.Baseline.Median
+		}
+	}
 	switch {
 	case e.Canary.Rate != nil || e.Baseline.Rate != nil:
 		return "error rate (%)", pct(e.Canary.Rate), pct(e.Baseline.Rate)
@@ -109,13 +117,20 @@ func judgedViewOf(r *Replay, m *metricSeries, id string, origin time.Time) *judg
 			desc: fmt.Sprintf("E-values per tick. A regression is declared when its e-value reaches %s; no regression when the other reaches %s. Regression: %s. No regression: %s.",
 				fmtRaw(failT), fmtRaw(passT), valuesText(reg.pts, ""), valuesText(noninf.pts, "")),
 			yTitle: "e-value (log)", xs: times(r), origin: origin, series: []series{noninf, reg}, log: true,
-			lines: []refLine{{y: failT, label: "fail boundary " + fmtRaw(failT), class: "fail-line"}, {y: passT, label: "pass boundary " + fmtRaw(passT), class: "pass"}},
+			lines: boundaries(failT, passT),
 			yFmt:  func(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) },
 		}
 		jv.Seq = c.svg()
 	}
 	jv.Evidence = evidence(decidingTick, j)
 	return jv
+}
+
+func boundaries(failT, passT float64) []refLine {
+	if failT == passT {
+		return []refLine{{y: failT, label: "fail and pass boundary " + fmtRaw(failT), class: "fail-line"}}
+	}
+	return []refLine{{y: failT, label: "fail boundary " + fmtRaw(failT), class: "fail-line"}, {y: passT, label: "pass boundary " + fmtRaw(passT), class: "pass"}}
 }
 
 func num(v *float64) string {
@@ -226,4 +241,20 @@ func sideText(s judges.Side) string {
 		parts = append(parts, strconv.Itoa(s.Outliers)+" outliers removed")
 	}
 	return strings.Join(parts, ", ")
+}
+
+// judgedDistance says how a judged check failed inside its threshold: the
+// canary's and the primary's statistic and the judge's estimate.
+func judgedDistance(c analysis.Check, v float64) string {
+	j := c.Judgement
+	s := fmt.Sprintf("was %s; the %s judge found it %s", fmtValue(c.Kind, v), j.Judge, strings.ToLower(string(j.Classification)))
+	name, cv, bv := sideStat(j.Explanation)
+	if name != "" && cv != nil && bv != nil {
+		s += fmt.Sprintf(" (canary %s %s vs primary %s", name, strconv.FormatFloat(*cv, 'g', 5, 64), strconv.FormatFloat(*bv, 'g', 5, 64))
+		if *bv != 0 {
+			s += fmt.Sprintf(", %+.1f%%", (*cv-*bv) / *bv * 100)
+		}
+		s += ")"
+	}
+	return s
 }

@@ -74,6 +74,10 @@ type chart struct {
 	yFmt           func(float64) string
 	annot          *annotation
 	yMin, yMax     *float64 // forced domain bounds
+	// clip leaves the band and reference lines out of the y domain (a
+	// threshold far from every value); lines off the chart are named at its
+	// edge.
+	clip bool
 }
 
 type scale struct {
@@ -125,14 +129,16 @@ func (c *chart) domain() scale {
 			}
 		}
 	}
-	if c.bandLo != nil {
-		add(*c.bandLo)
-	}
-	if c.bandHi != nil {
-		add(*c.bandHi)
-	}
-	for _, l := range c.lines {
-		add(l.y)
+	if !c.clip || len(vals) == 0 {
+		if c.bandLo != nil {
+			add(*c.bandLo)
+		}
+		if c.bandHi != nil {
+			add(*c.bandHi)
+		}
+		for _, l := range c.lines {
+			add(l.y)
+		}
 	}
 	lo, hi := 0.0, 1.0
 	if len(vals) > 0 {
@@ -239,11 +245,16 @@ func (c *chart) svg() template.HTML {
 	b.WriteString(`<g class="axis x">`)
 	fmt.Fprintf(&b, `<line class="frame" x1="%s" x2="%s" y1="%s" y2="%s"/>`, f1(left), f1(right), f1(bottom), f1(bottom))
 	every := (len(c.xs) + maxXTick - 1) / maxXTick
+	lastX := math.Inf(-1)
 	for i, t := range c.xs {
 		if every > 1 && i%every != 0 && i != len(c.xs)-1 {
 			continue
 		}
 		x := c.xAt(t)
+		if x-lastX < 64 {
+			continue
+		}
+		lastX = x
 		fmt.Fprintf(&b, `<line class="frame" x1="%s" x2="%s" y1="%s" y2="%s"/>`, f1(x), f1(x), f1(bottom), f1(bottom+4))
 		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle">%s</text>`, f1(x), f1(bottom+16), t.UTC().Format("15:04:05"))
 		if !c.origin.IsZero() {
@@ -255,7 +266,12 @@ func (c *chart) svg() template.HTML {
 	// Reference lines.
 	for _, l := range c.lines {
 		y := sc.at(l.y)
-		if y < top-0.5 || y > bottom+0.5 {
+		switch {
+		case y < top-0.5:
+			fmt.Fprintf(&b, `<text class="ref-label" x="%s" y="%s" text-anchor="end">↑ %s (above the chart)</text>`, f1(right-4), f1(top+10), esc(l.label))
+			continue
+		case y > bottom+0.5:
+			fmt.Fprintf(&b, `<text class="ref-label" x="%s" y="%s" text-anchor="end">↓ %s (below the chart)</text>`, f1(right-4), f1(bottom-4), esc(l.label))
 			continue
 		}
 		fmt.Fprintf(&b, `<line class="ref %s" x1="%s" x2="%s" y1="%s" y2="%s"/>`, l.class, f1(left), f1(right), f1(y), f1(y))

@@ -306,7 +306,7 @@ func distance(c analysis.Check) string {
 	case c.Min != nil && v < *c.Min:
 		return fmt.Sprintf("was %s, %s below the minimum %s", fmtValue(k, v), fmtDelta(k, *c.Min-v), fmtValue(k, *c.Min))
 	case c.Judgement != nil:
-		return fmt.Sprintf("was %s and its judge (%s) said %s", fmtValue(k, v), c.Judgement.Judge, c.Judgement.Classification)
+		return judgedDistance(c, v)
 	}
 	return "was " + fmtValue(k, v)
 }
