@@ -57,7 +57,7 @@ func timelineChart(r *Replay, origin time.Time) template.HTML {
 		id: "chart-timeline", title: "Canary weight and outcome per tick",
 		desc:   "Canary traffic weight in percent per tick; circles mark passed ticks, crosses failed checks, diamonds holds. " + strings.Join(desc, "; ") + ".",
 		yTitle: "canary weight (%)", xs: times(r), origin: origin, series: []series{s},
-		yFmt: func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + "%" }, yMin: ptr(0), yMax: ptr(maxW),
+		yFmt: func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + "%" }, yMin: ptr(0), yMax: ptr(maxW), h: 170,
 	}
 	return stepChart(c)
 }
@@ -176,7 +176,7 @@ func metricViews(r *Replay, origin time.Time) []metricView {
 		c := &chart{
 			id: "chart-" + id, title: m.name + " per tick against its threshold (" + mv.Bounds + ")",
 			desc:   mv.Summary + " Values: " + valuesText(s.pts, k) + ".",
-			yTitle: unit(k), xs: times(r), origin: origin, series: []series{s},
+			yTitle: yTitle(m), xs: times(r), origin: origin, series: []series{s},
 			bandLo: last.Min, bandHi: last.Max, hasBand: last.Min != nil || last.Max != nil,
 			yFmt: func(v float64) string { return axisValue(k, v) },
 		}
@@ -198,6 +198,13 @@ func metricViews(r *Replay, origin time.Time) []metricView {
 	// Flagger's order.
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Status == outFail && out[j].Status != outFail })
 	return out
+}
+
+func yTitle(m *metricSeries) string {
+	if u := unit(m.kind); u != "value" {
+		return u
+	}
+	return m.name
 }
 
 // farBounds reports whether a bound lies further from the values than twice

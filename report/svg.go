@@ -78,6 +78,15 @@ type chart struct {
 	// threshold far from every value); lines off the chart are named at its
 	// edge.
 	clip bool
+	// h is the chart's height in SVG units (default chartH).
+	h int
+}
+
+func (c *chart) height() int {
+	if c.h > 0 {
+		return c.h
+	}
+	return chartH
 }
 
 type scale struct {
@@ -173,7 +182,7 @@ func (c *chart) domain() scale {
 		step := niceStep((hi - lo) / 4)
 		lo, hi = math.Floor(lo/step)*step, math.Ceil(hi/step)*step
 	}
-	return scale{lo: lo, hi: hi, log: c.log, top: marginT, bottom: chartH - marginB}
+	return scale{lo: lo, hi: hi, log: c.log, top: marginT, bottom: float64(c.height() - marginB)}
 }
 
 // niceStep rounds a step up to 1, 2 or 5 times a power of ten.
@@ -213,7 +222,7 @@ func (c *chart) svg() template.HTML {
 	sc := c.domain()
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" id="%s" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-title %s-desc" preserveAspectRatio="xMidYMid meet">`,
-		c.id, chartW, chartH, c.id, c.id)
+		c.id, chartW, c.height(), c.id, c.id)
 	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, c.id, esc(c.title), c.id, esc(c.desc))
 	left, right := float64(marginL), float64(chartW-marginR)
 	top, bottom := sc.top, sc.bottom
@@ -261,7 +270,7 @@ func (c *chart) svg() template.HTML {
 			fmt.Fprintf(&b, `<text class="offset" x="%s" y="%s" text-anchor="middle">%s</text>`, f1(x), f1(bottom+28), offset(c.origin, t))
 		}
 	}
-	fmt.Fprintf(&b, `<text class="axis-title" x="%s" y="%s" text-anchor="middle">time (UTC)%s</text>`, f1((left+right)/2), f1(float64(chartH)-6), originNote(c.origin))
+	fmt.Fprintf(&b, `<text class="axis-title" x="%s" y="%s" text-anchor="middle">time (UTC)%s</text>`, f1((left+right)/2), f1(float64(c.height())-6), originNote(c.origin))
 	b.WriteString(`</g>`)
 	// Reference lines.
 	for _, l := range c.lines {

@@ -100,6 +100,8 @@ var leaves = map[string][]string{
 	"webhooks":              {},
 	"webhooks/webhookstest": {},
 	"manifest":              {"analysis"},
+	"report":                {"analysis", "analysis/judges"},
+	"internal/browser":      {},
 }
 
 func TestLeavesDoNotImportEachOther(t *testing.T) {
