@@ -340,3 +340,27 @@ func compareTest(t *testing.T, page, out string) {
 		t.Errorf("%d case rows, %d cases in the JSON", len(rows), i)
 	}
 }
+
+// TestReportUnwritable: a report that cannot be written is bad input (exit
+// 2) naming the file, for each command, and leaves no temporary file.
+func TestReportUnwritable(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "missing-dir", "r.html")
+	for _, args := range [][]string{
+		{"replay", "-f", podinfo, "--data", podinfo + "/healthy.om", "--max-ticks", "2"},
+		{"analyze", "-f", podinfo, "--data", podinfo + "/healthy.om", "--at", "+5m", "--weight", "20", "--webhooks", "pass"},
+		{"test", "../../examples/podinfo/podinfo.test.yaml"},
+	} {
+		code, _, errOut := run(t, "", append(args, "--report", bad)...)
+		if code != ExitBadInput || !strings.Contains(errOut, "--report "+bad) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 naming --report %s", args[0], code, errOut, bad)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Errorf("left behind: %v", entries)
+	}
+}
