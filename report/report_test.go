@@ -30,6 +30,14 @@ func TestOffset(t *testing.T) {
 	}
 }
 
+func TestRedact(t *testing.T) {
+	got := redact("Prometheus at https://admin:s3cret@prom.example:9090/api and http://tok@h")
+	if strings.Contains(got, "s3cret") || strings.Contains(got, "admin") || strings.Contains(got, "tok@") ||
+		!strings.Contains(got, "https://[redacted]@prom.example:9090/api") {
+		t.Errorf("redact = %q", got)
+	}
+}
+
 func TestNiceStep(t *testing.T) {
 	tests := []struct{ raw, want float64 }{{0.3, 0.5}, {1, 1}, {1.1, 2}, {3, 5}, {7, 10}, {120, 200}, {0, 1}, {-1, 1}}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -119,7 +120,7 @@ type checkRow struct {
 }
 
 func newPage(r *Replay) *page {
-	p := &page{Kind: r.Kind, Canary: r.Namespace + "/" + r.Name, Source: r.Source}
+	p := &page{Kind: r.Kind, Canary: r.Namespace + "/" + r.Name, Source: redact(r.Source)}
 	if !r.Generated.IsZero() {
 		p.Generated = r.Generated.UTC().Format(time.RFC3339)
 	}
@@ -151,6 +152,13 @@ func newPage(r *Replay) *page {
 	p.NChecks = len(p.Checks)
 	return p
 }
+
+// userinfo matches the credentials of a URL (scheme://user:password@).
+var userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@`)
+
+// redact removes credentials from URLs in a text: a report never shows a
+// secret, even when a Prometheus address carries one.
+func redact(s string) string { return userinfo.ReplaceAllString(s, "${1}[redacted]@") }
 
 func plural(n int, one, many string) string {
 	if n == 1 {
