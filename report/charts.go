@@ -59,6 +59,13 @@ func timelineChart(r *Replay, origin time.Time) template.HTML {
 		yTitle: "canary weight (%)", xs: times(r), origin: origin, series: []series{s},
 		yFmt: func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + "%" }, yMin: ptr(0), yMax: ptr(maxW), h: 170,
 	}
+	prev := r.Before.Phase
+	for _, t := range r.Ticks {
+		if t.Phase != prev && t.Phase != analysis.PhaseProgressing {
+			c.marks = append(c.marks, annotation{x: t.Time, text: string(t.Phase)})
+		}
+		prev = t.Phase
+	}
 	return stepChart(c)
 }
 

@@ -80,6 +80,8 @@ type chart struct {
 	clip bool
 	// h is the chart's height in SVG units (default chartH).
 	h int
+	// marks are labelled vertical lines (phase changes on the timeline).
+	marks []annotation
 }
 
 func (c *chart) height() int {
@@ -285,6 +287,12 @@ func (c *chart) svg() template.HTML {
 		}
 		fmt.Fprintf(&b, `<line class="ref %s" x1="%s" x2="%s" y1="%s" y2="%s"/>`, l.class, f1(left), f1(right), f1(y), f1(y))
 		fmt.Fprintf(&b, `<text class="ref-label" x="%s" y="%s" text-anchor="end">%s</text>`, f1(right-4), f1(y-4), esc(l.label))
+	}
+	// Labelled vertical lines.
+	for _, m := range c.marks {
+		x := c.xAt(m.x)
+		fmt.Fprintf(&b, `<g class="phase"><line x1="%s" x2="%s" y1="%s" y2="%s"/><text x="%s" y="%s" text-anchor="end">%s</text></g>`,
+			f1(x), f1(x), f1(top-4), f1(bottom), f1(x-4), f1(top-8), esc(m.text))
 	}
 	// Series.
 	for _, s := range c.series {
