@@ -15,18 +15,20 @@ HTML_VALIDATE_VERSION=9.7.1
 cache="${HOME}/.cache/augur-html-validate"
 log() { echo "ci-report: $*" >&2; }
 
-if ! command -v chromium >/dev/null 2>&1 && [ -z "${AUGUR_CHROMIUM:-}" ]; then
-  log "installing Debian package chromium"
+pkgs=()
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${AUGUR_CHROMIUM:-}" ]; then pkgs+=(chromium fonts-dejavu-core); fi
+if ! command -v npm >/dev/null 2>&1; then pkgs+=(npm); fi
+if [ "${#pkgs[@]}" -gt 0 ]; then
+  log "installing Debian packages ${pkgs[*]}"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 fi
 log "$(chromium --version 2>/dev/null || echo "AUGUR_CHROMIUM=${AUGUR_CHROMIUM:-}")"
 
 if [ ! -x "$cache/node_modules/.bin/html-validate" ] || \
    ! grep -q "\"version\": \"$HTML_VALIDATE_VERSION\"" "$cache/node_modules/html-validate/package.json" 2>/dev/null; then
-  command -v npm >/dev/null 2>&1 || { log "npm is needed for html-validate (apt-get install npm)"; exit 1; }
   log "installing html-validate@$HTML_VALIDATE_VERSION into $cache"
   mkdir -p "$cache"
   npm install --prefix "$cache" --no-audit --no-fund --silent "html-validate@$HTML_VALIDATE_VERSION" >/dev/null
