@@ -132,6 +132,7 @@ func (s *Server) routes() {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /v1/decide", s.handleDecide)
 	s.mux.HandleFunc("POST /v1/query", s.handleQuery)
+	s.mux.HandleFunc("POST /v1/report", s.handleReport)
 	s.mux.HandleFunc("POST /flagger/v1/check", s.handleCheck)
 	s.mux.HandleFunc("POST /flagger/v1/gate", s.handleGate)
 	s.mux.HandleFunc("POST /flagger/v1/gate/open", func(w http.ResponseWriter, r *http.Request) { s.gateChange(w, r, true) })

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/engine"
+	"github.com/augurproj/augur/report"
 )
 
 // AnalyzeOptions are `augur analyze`'s inputs.
@@ -31,6 +33,7 @@ type AnalyzeOptions struct {
 	Checksum    string
 	At          string
 	Output      string
+	Report      string
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -70,6 +73,7 @@ Exit codes: 0 advance or promote, 1 hold, 3 roll back, 2 bad input.`,
 	cmd.Flags().StringVar(&opts.Checksum, "checksum", "", "checksum passed to webhooks (default: a hash of the Canary spec)")
 	cmd.Flags().StringVar(&opts.At, "at", "", "tick time: RFC 3339, Unix seconds, +DUR after the data's start or -DUR before its end (default: now, or the last whole minute of recorded data)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	registerReport(cmd, &opts.Report)
 	return cmd
 }
 
@@ -138,6 +142,11 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 	if opts.EmitEvents {
 		if err := in.emit(cmd.Context(), opts.IO, d); err != nil {
 			return err
+		}
+	}
+	if opts.Report != "" {
+		if err := writeReportFile(opts.Report, func(b *bytes.Buffer) error { return report.Write(b, decisionReport(c, src, st, now, d)) }); err != nil {
+			return badInput(err)
 		}
 	}
 	switch d.Action {

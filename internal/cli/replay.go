@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/analysis/judges"
 	"github.com/augurproj/augur/engine"
+	"github.com/augurproj/augur/report"
 )
 
 // ReplayOptions are `augur replay`'s inputs.
@@ -25,6 +27,7 @@ type ReplayOptions struct {
 	Interval time.Duration
 	MaxTicks int
 	Output   string
+	Report   string
 }
 
 // NewCmdReplay builds `augur replay`.
@@ -63,6 +66,7 @@ Exit codes: 0 promoted, 3 rolled back, 1 neither (stopped at --max-ticks), 2 bad
 	cmd.Flags().DurationVar(&opts.Interval, "interval", 0, "time between ticks (default: the Canary's analysis.interval)")
 	cmd.Flags().IntVar(&opts.MaxTicks, "max-ticks", engine.DefaultMaxTicks, "stop after this many ticks")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	registerReport(cmd, &opts.Report)
 	return cmd
 }
 
@@ -205,6 +209,11 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(map[string]any{"result": res.Result, "finished": res.Finished, "ticks": ticks}); err != nil {
 			return err
+		}
+	}
+	if opts.Report != "" {
+		if err := writeReportFile(opts.Report, func(b *bytes.Buffer) error { return report.Write(b, replayReport(c, src, st, res)) }); err != nil {
+			return badInput(err)
 		}
 	}
 	switch {

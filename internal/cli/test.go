@@ -28,6 +28,8 @@ type TestOptions struct {
 	JUnit string
 	// Output is -o: text or json.
 	Output string
+	// Report is --report: where to write an HTML report ("" for none).
+	Report string
 }
 
 // NewCmdTest builds `augur test`.
@@ -60,6 +62,7 @@ cannot run as written, flags).`,
 	}
 	cmd.Flags().StringVar(&opts.Run, "run", "", "run only the cases whose name matches this regular expression")
 	cmd.Flags().StringVar(&opts.JUnit, "junit", "", "also write a JUnit XML report to this file")
+	registerReport(cmd, &opts.Report)
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	return cmd
 }
@@ -91,6 +94,11 @@ func testRun(cmd *cobra.Command, opts *TestOptions) error {
 	}
 	if opts.JUnit != "" {
 		if err := writeJUnit(opts.JUnit, &rep); err != nil {
+			return badInput(err)
+		}
+	}
+	if opts.Report != "" {
+		if err := writeTestReport(opts.Report, &rep); err != nil {
 			return badInput(err)
 		}
 	}
