@@ -4,13 +4,18 @@ BIN      ?= bin/augur
 PKGS     ?= ./...
 BENCH    ?= .
 COUNT    ?= 6
+# What `augur version` reports (internal/version): the tag and commit of a git checkout; empty
+# values fall back to the binary's build info ("(devel)", "unknown").
+VERSION  ?= $(shell git describe --tags --dirty 2>/dev/null)
+COMMIT   ?= $(shell git rev-parse HEAD >/dev/null 2>&1 && { git rev-parse HEAD | tr -d '\n'; git diff --quiet HEAD || printf -- -dirty; })
+LDFLAGS  ?= -X github.com/augurproj/augur/internal/version.version=$(VERSION) -X github.com/augurproj/augur/internal/version.commit=$(COMMIT)
 
 .PHONY: all build test unit integration kube-test lint golden bench fuzz demo clean
 
 all: build test
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/augur
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/augur
 
 ## test: everything CI runs — unit tests with -race, then the real-Prometheus and real-kube-apiserver
 ## integration tests.
@@ -29,7 +34,7 @@ integration: build kube-test
 KUBE_LOG ?= /tmp/augur-kube-test.log
 kube-test: build
 	./scripts/kube-testenv.sh build >/dev/null
-	@rc=0; AUGUR_BIN="$(CURDIR)/$(BIN)" ./scripts/kube-testenv.sh run -- \
+	@rc=0; AUGUR_BIN="$(CURDIR)/$(BIN)" KUBE_TESTENV_AUTHZ=RBAC ./scripts/kube-testenv.sh run -- \
 	  $(GO) test -race -count=1 -v -run '^TestIntegration' ./kube/... >$(KUBE_LOG) 2>&1 || rc=$$?; \
 	grep -E '^ *(=== RUN|--- (PASS|FAIL|SKIP)|PASS$$|FAIL|ok |panic)|kube-testenv:' $(KUBE_LOG); \
 	if [ $$rc -ne 0 ]; then cat $(KUBE_LOG); exit $$rc; fi; \

@@ -99,6 +99,8 @@ behind the answer.`,
 		NewCmdPlugin(ios, nil), NewCmdArgoPlugin(ios, nil),
 		NewCmdServe(ios, nil),
 		NewCmdTest(ios, nil), NewCmdRecord(ios, nil),
+		NewCmdVersion(ios, nil),
 	)
+	setVersion(root)
 	return root
 }
