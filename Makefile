@@ -10,7 +10,7 @@ VERSION  ?= $(shell git describe --tags --dirty 2>/dev/null)
 COMMIT   ?= $(shell git rev-parse HEAD >/dev/null 2>&1 && { git rev-parse HEAD | tr -d '\n'; git diff --quiet HEAD || printf -- -dirty; })
 LDFLAGS  ?= -X github.com/augurproj/augur/internal/version.version=$(VERSION) -X github.com/augurproj/augur/internal/version.commit=$(COMMIT)
 
-.PHONY: all build test unit integration kube-test lint golden bench fuzz demo clean
+.PHONY: all build test unit integration kube-test lint golden bench fuzz demo clean image
 
 all: build test
 
@@ -40,6 +40,12 @@ kube-test: build
 	if [ $$rc -ne 0 ]; then cat $(KUBE_LOG); exit $$rc; fi; \
 	if grep -q -- '--- SKIP' $(KUBE_LOG); then echo "kube integration tests were skipped: they must run" >&2; exit 1; fi; \
 	grep -cE '^ *--- PASS' $(KUBE_LOG) | sed 's/^/kube integration tests passed: /'
+
+## image: augur's OCI image, built offline with umoci from bin/augur (scripts/image.sh; the same
+## layout as the Dockerfile): $(IMAGE_DIR)/oci (OCI layout) and $(IMAGE_DIR)/augur-oci.tar.
+IMAGE_DIR ?= bin/image
+image: build
+	./scripts/image.sh $(BIN) $(IMAGE_DIR)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
