@@ -99,7 +99,7 @@ behind the answer.`,
 		NewCmdPlugin(ios, nil), NewCmdArgoPlugin(ios, nil),
 		NewCmdServe(ios, nil),
 		NewCmdTest(ios, nil), NewCmdRecord(ios, nil),
-		NewCmdVersion(ios, nil),
+		NewCmdVersion(ios, nil), NewCmdInstallBinary(ios),
 	)
 	setVersion(root)
 	return root

@@ -142,6 +142,15 @@ func TestImage(t *testing.T) {
 	if !strings.HasPrefix(v.GoVersion, "go1.") {
 		t.Errorf("goVersion %q", v.GoVersion)
 	}
+	// The init container of examples/argo-rollouts: the image's binary
+	// copies itself to a shared volume, and the copy runs.
+	plugins := t.TempDir()
+	if out, err := exec.Command(filepath.Join(rootfs, "usr/local/bin/augur"), "install-binary", filepath.Join(plugins, "augur")).CombinedOutput(); err != nil {
+		t.Fatalf("install-binary: %v\n%s", err, out)
+	}
+	if out2, err := exec.Command(filepath.Join(plugins, "augur"), "version", "-o", "json").Output(); err != nil || string(out2) != string(out) {
+		t.Errorf("the installed copy says %q (%v), want %q", out2, err, out)
+	}
 	// The runtime config umoci derived from the image: non-root.
 	var rt struct {
 		Process struct {
