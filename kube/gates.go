@@ -33,7 +33,7 @@ var ErrGatesFull = errors.New("too many open gates")
 
 // gateBackoff spaces the retries of a write that lost a race with another
 // replica (a 409 Conflict on the ConfigMap's resourceVersion).
-var gateBackoff = wait.Backoff{Steps: 30, Duration: 5 * time.Millisecond, Factor: 1.5, Jitter: 1, Cap: 500 * time.Millisecond}
+var gateBackoff = wait.Backoff{Steps: 50, Duration: 5 * time.Millisecond, Factor: 1.5, Jitter: 1, Cap: 500 * time.Millisecond}
 
 // ConfigMapGates keeps key-value pairs (augur's manual gates, keyed
 // "namespace/name" of a Canary) in the data of one ConfigMap, so that every
