@@ -17,6 +17,8 @@
 #   KUBE_TESTENV_TOKEN    bearer token of the admin user (default: random)
 #   KUBE_TESTENV_APISERVER_FLAGS  extra kube-apiserver flags (word-split)
 #   KUBE_TESTENV_READY_TIMEOUT    seconds to wait for /readyz (default: 60)
+#   KUBE_TESTENV_AUTHZ            --authorization-mode value (default AlwaysAllow; RBAC to test permissions:
+#                                 the admin token is in system:masters and keeps every right)
 set -euo pipefail
 # augur's copy of the kube-testenv tool: docs/kube-testenv.md has what it builds,
 # the measurements, the environment knobs and what the API server lacks. Used by
@@ -140,7 +142,7 @@ start_in() {
     --service-account-issuer=https://kubernetes.default.svc \
     --service-account-key-file="$dir/sa.pub" --service-account-signing-key-file="$dir/sa.key" \
     --service-cluster-ip-range=10.0.0.0/24 \
-    --authorization-mode=AlwaysAllow --token-auth-file="$dir/tokens.csv" --anonymous-auth=false \
+    --authorization-mode="${KUBE_TESTENV_AUTHZ:-AlwaysAllow}" --token-auth-file="$dir/tokens.csv" --anonymous-auth=false \
     --endpoint-reconciler-type=none --profiling=false \
     ${KUBE_TESTENV_APISERVER_FLAGS:-} \
     > "$dir/apiserver.log" 2>&1 &

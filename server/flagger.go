@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -567,7 +566,12 @@ func (s *Server) handleGate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	open, why := s.gates.check(p.Namespace, p.Name, p.Checksum)
+	open, why, err := s.gates.check(r.Context(), p.Namespace, p.Name, p.Checksum)
+	if err != nil {
+		// Never pass a gate on an error: hold, and say why.
+		s.gateError(w, r, endpointGate, err)
+		return
+	}
 	if !open {
 		s.metrics.observeWebhook(endpointGate, resultFail)
 		s.opts.Logger.InfoContext(r.Context(), "gate closed", "canary", p.Namespace+"/"+p.Name, "reason", why)
@@ -663,83 +667,6 @@ func (s *Server) runChecks(w http.ResponseWriter, r *http.Request, endpoint stri
 	answerText(w, http.StatusOK, reason)
 }
 
-// DefaultMaxGates bounds the gates held in memory.
-const DefaultMaxGates = 10000
-
-// gateState is one canary's manual gate.
-type gateState struct {
-	// Checksum is the revision the approval applies to; empty until the
-	// first gate call after opening binds it.
-	Checksum string
-	// OpenedAt is when the gate was opened.
-	OpenedAt time.Time
-}
-
-// gateStore holds the open gates in memory; they are lost on restart.
-type gateStore struct {
-	mu   sync.Mutex
-	open map[string]gateState
-	max  int
-	now  func() time.Time
-}
-
-func newGateStore(max int, now func() time.Time) *gateStore {
-	return &gateStore{open: map[string]gateState{}, max: max, now: now}
-}
-
-func gateKey(namespace, name string) string { return namespace + "/" + name }
-
-// errTooManyGates is returned when the store is full.
-var errTooManyGates = errors.New("too many open gates")
-
-// Open opens the gate, for the revision checksum (empty: the next one seen).
-func (g *gateStore) Open(namespace, name, checksum string) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	k := gateKey(namespace, name)
-	if _, ok := g.open[k]; !ok && len(g.open) >= g.max {
-		return fmt.Errorf("%w (%d): close some first", errTooManyGates, g.max)
-	}
-	g.open[k] = gateState{Checksum: checksum, OpenedAt: g.now().UTC()}
-	return nil
-}
-
-// Close closes the gate.
-func (g *gateStore) Close(namespace, name string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	delete(g.open, gateKey(namespace, name))
-}
-
-// Get returns the gate's state.
-func (g *gateStore) Get(namespace, name string) (gateState, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	st, ok := g.open[gateKey(namespace, name)]
-	return st, ok
-}
-
-// check reports whether the gate is open for revision checksum. An approval
-// not yet bound to a revision binds to this one; an approval of another
-// revision closes the gate.
-func (g *gateStore) check(namespace, name, checksum string) (bool, string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	k := gateKey(namespace, name)
-	st, ok := g.open[k]
-	switch {
-	case !ok:
-		return false, fmt.Sprintf("waiting for approval: gate %s is closed (open it with POST /flagger/v1/gate/open)", k)
-	case st.Checksum == "":
-		st.Checksum = checksum
-		g.open[k] = st
-	case checksum != "" && st.Checksum != checksum:
-		delete(g.open, k)
-		return false, fmt.Sprintf("waiting for approval: gate %s was opened for revision %s, this is revision %s; open it again", k, st.Checksum, checksum)
-	}
-	return true, fmt.Sprintf("approved: gate %s is open", k)
-}
-
 // gateChange answers POST /flagger/v1/gate/open and /close.
 func (s *Server) gateChange(w http.ResponseWriter, r *http.Request, open bool) {
 	b, err := readBody(w, r, s.opts.MaxBody)
@@ -758,13 +685,16 @@ func (s *Server) gateChange(w http.ResponseWriter, r *http.Request, open bool) {
 	}
 	k := gateKey(p.Namespace, p.Name)
 	if !open {
-		s.gates.Close(p.Namespace, p.Name)
+		if err := s.gates.close(r.Context(), p.Namespace, p.Name); err != nil {
+			s.gateError(w, r, "", err)
+			return
+		}
 		s.opts.Logger.InfoContext(r.Context(), "gate closed", "canary", k)
 		answerText(w, http.StatusAccepted, "gate "+k+" closed")
 		return
 	}
-	if err := s.gates.Open(p.Namespace, p.Name, p.Checksum); err != nil {
-		answerText(w, http.StatusServiceUnavailable, "augur: "+err.Error())
+	if err := s.gates.open(r.Context(), p.Namespace, p.Name, p.Checksum); err != nil {
+		s.gateError(w, r, "", err)
 		return
 	}
 	s.opts.Logger.InfoContext(r.Context(), "gate opened", "canary", k, "checksum", p.Checksum)
@@ -790,7 +720,15 @@ func (s *Server) handleGateGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ns, name := r.PathValue("namespace"), r.PathValue("name")
-	st, open := s.gates.Get(ns, name)
+	st, open, err := s.gates.get(r.Context(), ns, name)
+	if err != nil {
+		if errors.Is(err, errBadGateName) {
+			writeError(w, http.StatusBadRequest, err)
+			return
+		}
+		s.apiError(w, r, fmt.Errorf("reading the gate store (%s): %w", s.gates.kv.Describe().Kind, err))
+		return
+	}
 	out := gateJSON{Namespace: ns, Name: name, Open: open, Checksum: st.Checksum}
 	if open {
 		t := st.OpenedAt

@@ -38,6 +38,9 @@ type readyJSON struct {
 	Ready  bool        `json:"ready"`
 	Error  string      `json:"error,omitempty"`
 	Probes []probeJSON `json:"probes"`
+	// Gates says where /flagger/v1/gate's approvals live: in this process
+	// (lost on restart, not shared by replicas) or in the cluster.
+	Gates GateStoreInfo `json:"gates"`
 }
 
 // runProbe runs the probe query once.
@@ -68,7 +71,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done():
 		return
 	}
-	out := readyJSON{Ready: true, Probes: make([]probeJSON, len(s.opts.Probes))}
+	out := readyJSON{Ready: true, Probes: make([]probeJSON, len(s.opts.Probes)), Gates: s.gates.kv.Describe()}
 	var wg sync.WaitGroup
 	errs := make([]error, len(s.opts.Probes))
 	for i, p := range s.opts.Probes {

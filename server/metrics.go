@@ -119,7 +119,7 @@ func NewMetrics(maxCanaries int, logger *slog.Logger) *Metrics {
 		log:     logger,
 	}
 	m.reg.MustRegister(m.requests, m.latency, m.decisions, m.queryErrors, m.checks,
-		m.analysis, m.status, m.weight, m.tick,
+		m.analysis, m.status, m.weight, m.tick, buildInfo(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -69,6 +69,9 @@ type Options struct {
 	Preflight PreflightFunc
 	// MaxGates bounds the manual gates held in memory (default DefaultMaxGates).
 	MaxGates int
+	// Gates is where the manual gates live (default: NewMemoryGates(MaxGates),
+	// lost on restart and not shared between replicas).
+	Gates GateKV
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -80,7 +83,7 @@ type Server struct {
 	svc     *service.Service
 	mux     *http.ServeMux
 	metrics *Metrics
-	gates   *gateStore
+	gates   *gates
 	token   [sha256.Size]byte
 	tls     *certReloader
 	probeMu chan struct{}
@@ -106,12 +109,15 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Gates == nil {
+		opts.Gates = NewMemoryGates(opts.MaxGates)
+	}
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(0, opts.Logger)
 	}
 	s := &Server{
 		opts: opts, svc: opts.Service, metrics: opts.Metrics,
-		gates:   newGateStore(opts.MaxGates, opts.Now),
+		gates:   &gates{kv: opts.Gates, now: opts.Now},
 		token:   sha256.Sum256([]byte(opts.Token)),
 		probeMu: make(chan struct{}, 1),
 	}
@@ -141,6 +147,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /flagger/v1/preflight", s.handlePreflight)
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
+	s.mux.HandleFunc("GET /version", s.handleVersion)
 	s.mux.Handle("GET /metrics", s.metrics.Handler())
 }
 

@@ -377,13 +377,13 @@ func TestReadyz(t *testing.T) {
 		code   int
 		want   string
 	}{
-		{"none", nil, 200, `{"ready":true,"probes":[]}`},
+		{"none", nil, 200, `{"ready":true,"probes":[]` + memoryGatesJSON + `}`},
 		{"online", []Probe{{Name: "prometheus http://a", Provider: probeProvider{v: 1}}}, 200,
-			`{"ready":true,"probes":[{"name":"prometheus http://a","ok":true}]}`},
+			`{"ready":true,"probes":[{"name":"prometheus http://a","ok":true}]` + memoryGatesJSON + `}`},
 		{"wrong-value", []Probe{{Name: "a", Provider: probeProvider{v: 0}}}, 503,
-			`{"ready":false,"error":"metrics provider a unreachable: value is not 1 for query: vector(1)","probes":[{"name":"a","ok":false,"error":"value is not 1 for query: vector(1)"}]}`},
+			`{"ready":false,"error":"metrics provider a unreachable: value is not 1 for query: vector(1)","probes":[{"name":"a","ok":false,"error":"value is not 1 for query: vector(1)"}]` + memoryGatesJSON + `}`},
 		{"one-down", []Probe{{Name: "a", Provider: probeProvider{v: 1}}, {Name: "b", Provider: probeProvider{err: errors.New("connection refused")}}}, 503,
-			`{"ready":false,"error":"metrics provider b unreachable: running query failed: connection refused","probes":[{"name":"a","ok":true},{"name":"b","ok":false,"error":"running query failed: connection refused"}]}`},
+			`{"ready":false,"error":"metrics provider b unreachable: running query failed: connection refused","probes":[{"name":"a","ok":true},{"name":"b","ok":false,"error":"running query failed: connection refused"}]` + memoryGatesJSON + `}`},
 		{"slow", []Probe{{Name: "slow", Provider: &metricstest.Provider{Latency: 5 * time.Second}}}, 503, "context deadline exceeded"},
 	}
 	for _, tc := range tests {

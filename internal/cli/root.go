@@ -100,6 +100,8 @@ behind the answer.`,
 		NewCmdServe(ios, nil),
 		NewCmdTest(ios, nil), NewCmdRecord(ios, nil),
 		NewCmdLint(ios, nil),
+		NewCmdVersion(ios, nil), NewCmdInstallBinary(ios),
 	)
+	setVersion(root)
 	return root
 }

@@ -33,6 +33,7 @@ type ServeOptions struct {
 	Engine engineFlags
 	Source sourceFlags
 	Kube   kubeFlags
+	Gates  gateFlags
 	// Cluster asks for the cluster configuration of KUBECONFIG or the
 	// in-cluster service account without --kubeconfig.
 	Cluster        bool
@@ -90,6 +91,7 @@ for up to --shutdown-grace.`,
 	opts.Engine.registerMesh(cmd)
 	opts.Source.register(cmd)
 	opts.Kube.register(cmd)
+	opts.Gates.register(cmd)
 	cmd.Flags().BoolVar(&opts.Cluster, "cluster", false,
 		"read Canaries, MetricTemplates and Secrets from the cluster of $KUBECONFIG or the in-cluster service account")
 	cmd.Flags().StringVar(&opts.Listen, "listen", DefaultListen, "address to listen on (host:port; :8080 for every interface)")
@@ -269,6 +271,10 @@ func serveRun(cmd *cobra.Command, opts *ServeOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
+	gates, err := opts.Gates.store(in.cluster)
+	if err != nil {
+		return badInput(err)
+	}
 	var canaries []server.CanarySource
 	if in.set != nil && len(in.set.Canaries) > 0 {
 		canaries = append(canaries, server.StaticCanaries(in.set.Canaries))
@@ -281,6 +287,7 @@ func serveRun(cmd *cobra.Command, opts *ServeOptions) error {
 		RequestTimeout: opts.RequestTimeout, ShutdownGrace: opts.ShutdownGrace,
 		Canaries: canaries, Probes: probes, TLSCertFile: opts.TLSCert, TLSKeyFile: opts.TLSKey,
 		Preflight: preflightFor(in.cluster),
+		Gates: gates,
 	})
 	if err != nil {
 		return badInput(err)
@@ -299,6 +306,11 @@ func serveRun(cmd *cobra.Command, opts *ServeOptions) error {
 	}
 	if in.cluster != nil {
 		attrs = append(attrs, "cluster", in.cluster.String())
+	}
+	if gates != nil {
+		attrs = append(attrs, "gates", gates.Describe().Location)
+	} else {
+		attrs = append(attrs, "gates", "memory (lost on restart, not shared by replicas)")
 	}
 	logger.Info("listening", attrs...)
 	if token == "" {
