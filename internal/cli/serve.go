@@ -287,7 +287,7 @@ func serveRun(cmd *cobra.Command, opts *ServeOptions) error {
 		RequestTimeout: opts.RequestTimeout, ShutdownGrace: opts.ShutdownGrace,
 		Canaries: canaries, Probes: probes, TLSCertFile: opts.TLSCert, TLSKeyFile: opts.TLSKey,
 		Preflight: preflightFor(in.cluster),
-		Gates: gates,
+		Gates:     gates,
 	})
 	if err != nil {
 		return badInput(err)
