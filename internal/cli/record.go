@@ -110,7 +110,7 @@ func recordRun(cmd *cobra.Command, opts *RecordOptions) error {
 		return badInput(err)
 	}
 	if !start.Before(end) {
-		return badInput(fmt.Errorf("--start %s is not before --end %s", start.Format(time.RFC3339), end.Format(time.RFC3339)))
+		return badInput(fmt.Errorf("--start %s is not before --end %s", formatTime(start), formatTime(end)))
 	}
 	if opts.Step < 0 {
 		return badInput(fmt.Errorf("--step %s must not be negative", opts.Step))
@@ -183,7 +183,7 @@ func recordRun(cmd *cobra.Command, opts *RecordOptions) error {
 // connect opens the source to record from.
 func (opts *RecordOptions) connect() (testfile.Source, error) {
 	if opts.Data != "" {
-		store, err := recorded.LoadOpenMetricsFile(opts.Data)
+		store, err := recorded.LoadFile(opts.Data)
 		if err != nil {
 			return nil, fmt.Errorf("--data: %w", err)
 		}

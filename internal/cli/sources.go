@@ -38,7 +38,9 @@ type dataSource struct {
 	registry *metrics.Registry
 	// start and end bound recorded data (zero for a live server).
 	start, end time.Time
-	desc       string
+	// file is the recorded data's path (empty for a live server).
+	file string
+	desc string
 }
 
 func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
@@ -48,7 +50,7 @@ func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
 	reg := &metrics.Registry{}
 	switch {
 	case s.Data != "":
-		store, err := recorded.LoadOpenMetricsFile(s.Data)
+		store, err := recorded.LoadFile(s.Data)
 		if err != nil {
 			return nil, fmt.Errorf("--data: %w", err)
 		}
@@ -57,9 +59,10 @@ func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
 		}
 		p := recorded.New(store, recorded.Options{})
 		reg.Register(prometheus.Type, func(metrics.Config) (metrics.Provider, error) { return p, nil })
-		return &dataSource{registry: reg, start: store.Start(), end: store.End(),
+		first, last := p.DataBounds()
+		return &dataSource{registry: reg, start: first, end: last, file: s.Data,
 			desc: fmt.Sprintf("recorded data %s (%d series, %s to %s)", s.Data, store.SeriesCount(),
-				store.Start().UTC().Format(time.RFC3339), store.End().UTC().Format(time.RFC3339))}, nil
+				formatTime(first), formatTime(last))}, nil
 	case s.Prometheus != "":
 		addr := s.Prometheus
 		reg.Register(prometheus.Type, func(c metrics.Config) (metrics.Provider, error) {
