@@ -15,18 +15,28 @@ import (
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // inData refuses an evaluation time outside recorded data: before its first
-// sample or after its last, a query reads missing values, and a missing value
+// sample or more than a scrape interval after its last, a query reads
+// missing values, and a missing value
 // is a failed check — a verdict drawn from a mistake. Live sources (no
 // bounds) accept every time.
 func (s *dataSource) inData(flag string, t time.Time) error {
 	if s.end.IsZero() || t.IsZero() {
 		return nil
 	}
-	if t.Before(s.start) || t.After(s.end) {
-		return fmt.Errorf("--%s %s is outside the recorded data %s, whose first sample is at %s and last at %s",
-			flag, formatTime(t), s.file, formatTime(s.start), formatTime(s.end))
+	if t.Before(s.start) || t.After(s.coveredUntil()) {
+		return fmt.Errorf("--%s %s is outside the recorded data %s, whose first sample is at %s and last at %s (scraped every %s)",
+			flag, formatTime(t), s.file, formatTime(s.start), formatTime(s.end), s.grace)
 	}
 	return nil
+}
+
+// coveredUntil is the last evaluation time the recorded data covers: its
+// last sample plus one scrape interval (zero for a live source).
+func (s *dataSource) coveredUntil() time.Time {
+	if s.end.IsZero() {
+		return time.Time{}
+	}
+	return s.end.Add(s.grace)
 }
 
 // checkPlans turns every metric that cannot be evaluated — a templateRef

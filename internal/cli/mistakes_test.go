@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -19,7 +21,7 @@ type mistake struct {
 var mistakes = []mistake{
 	{"replay starting after the data's end",
 		[]string{"replay", "-f", podinfo, "--data", podinfo + "/healthy.om", "--start", "+3h"}, ExitBadInput, "stderr",
-		"--start 2026-11-01T12:58:07.5Z is outside the recorded data ../../testdata/podinfo/healthy.om, whose first sample is at 2026-11-01T09:58:07.5Z and last at 2026-11-01T10:29:52.5Z"},
+		"--start 2026-11-01T12:58:07.5Z is outside the recorded data ../../testdata/podinfo/healthy.om, whose first sample is at 2026-11-01T09:58:07.5Z and last at 2026-11-01T10:29:52.5Z (scraped every 15s)"},
 	{"replay starting before the data's start",
 		[]string{"replay", "-f", podinfo, "--data", podinfo + "/healthy.om", "--start", "2026-11-01T09:00:00Z"}, ExitBadInput, "stderr",
 		"--start 2026-11-01T09:00:00Z is outside the recorded data"},
@@ -50,6 +52,15 @@ var mistakes = []mistake{
 	{"replay of a provider augur does not query",
 		[]string{"replay", "-f", podinfo + "/canary.yaml", "-f", "testdata/mistakes/datadog-template.yaml", "--data", podinfo + "/healthy.om"}, ExitBadInput, "stderr",
 		`metric not-found-percentage: provider type "datadog" is not supported (augur queries: prometheus)`},
+	{"recorded data in another format (a manifest)",
+		[]string{"replay", "-f", podinfo, "--data", podinfo + "/canary.yaml"}, ExitBadInput, "stderr",
+		"this looks like YAML (a Kubernetes manifest or a test file?), not recorded data: augur reads OpenMetrics text with a timestamp on every sample"},
+	{"record --step that empties a query",
+		[]string{"record", "-f", podinfo, "--data", podinfo + "/healthy.om", "--start", "2026-11-01T10:05:00Z", "--end", "2026-11-01T10:10:00Z", "--step", "30s"}, ExitBadInput, "stderr",
+		"--step 30s would empty metric request-duration: its query reads a 30s window, which needs two samples (use --step 15s or less"},
+	{"record of a window without samples",
+		[]string{"record", "-f", podinfo, "--data", podinfo + "/healthy.om", "--start", "2026-11-02T10:00:00Z", "--end", "2026-11-02T10:30:00Z", "--out", "/dev/null"}, ExitBadInput, "stderr",
+		"no samples between 2026-11-02T10:00:00Z and 2026-11-02T10:30:00Z for the 3 queries of Canary test/podinfo"},
 }
 
 func TestMistakes(t *testing.T) {
@@ -70,5 +81,17 @@ func TestMistakes(t *testing.T) {
 				t.Errorf("a tick ran before the mistake was reported:\n%s", out)
 			}
 		})
+	}
+}
+
+func TestMistakesDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/mistakes.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mistakes {
+		if !strings.Contains(string(doc), "| "+m.name+" | "+strconv.Itoa(m.code)+" |") {
+			t.Errorf("docs/mistakes.md has no row %q with exit %d", m.name, m.code)
+		}
 	}
 }

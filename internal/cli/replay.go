@@ -176,7 +176,7 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 		interval = c.GetAnalysis().IntervalDuration()
 	}
 	req := engine.ReplayRequest{Canary: c, Status: st, Start: start, Interval: interval, MaxTicks: opts.MaxTicks,
-		Judges: judgeOv, Score: score, DataEnd: src.end}
+		Judges: judgeOv, Score: score, DataEnd: src.coveredUntil()}
 	text := opts.Output == "text"
 	if text {
 		fmt.Fprintf(opts.IO.Out, "Replaying canary %s/%s from %s, one tick every %s\nSource: %s\n",

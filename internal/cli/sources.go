@@ -40,6 +40,9 @@ type dataSource struct {
 	start, end time.Time
 	// file is the recorded data's path (empty for a live server).
 	file string
+	// grace is how long after the last sample the data still covers an
+	// evaluation: its scrape interval (the next scrape had not happened).
+	grace time.Duration
 	desc string
 }
 
@@ -60,7 +63,7 @@ func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
 		p := recorded.New(store, recorded.Options{})
 		reg.Register(prometheus.Type, func(metrics.Config) (metrics.Provider, error) { return p, nil })
 		first, last := p.DataBounds()
-		return &dataSource{registry: reg, start: first, end: last, file: s.Data,
+		return &dataSource{registry: reg, start: first, end: last, file: s.Data, grace: p.SampleInterval(),
 			desc: fmt.Sprintf("recorded data %s (%d series, %s to %s)", s.Data, store.SeriesCount(),
 				formatTime(first), formatTime(last))}, nil
 	case s.Prometheus != "":

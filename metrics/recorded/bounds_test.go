@@ -18,6 +18,16 @@ func TestDataBounds(t *testing.T) {
 	if want := time.Unix(160, 0).UTC(); !last.Equal(want) {
 		t.Errorf("last = %s, want %s", last, want)
 	}
+	if got := New(store, Options{}).SampleInterval(); got != 59500*time.Millisecond {
+		t.Errorf("SampleInterval = %s, want 59.5s", got)
+	}
+	regular, err := LoadOpenMetrics(strings.NewReader("a 1 0\na 2 15\na 3 30\na 4 60\nb 1 15\nb 1 30\n# EOF\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := New(regular, Options{}).SampleInterval(); got != 15*time.Second {
+		t.Errorf("SampleInterval = %s, want 15s (the most common gap)", got)
+	}
 	empty, err := FromSeries(nil)
 	if err != nil {
 		t.Fatal(err)
