@@ -43,7 +43,7 @@ type dataSource struct {
 	// grace is how long after the last sample the data still covers an
 	// evaluation: its scrape interval (the next scrape had not happened).
 	grace time.Duration
-	desc string
+	desc  string
 }
 
 func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
