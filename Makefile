@@ -31,15 +31,19 @@ integration: build kube-test
 ## scripts/kube-testenv.sh builds both from Go modules once (cold: ~5-16 min on 2 cores, measured
 ## 6 min; cached in $KUBE_TESTENV_CACHE, default ~/.cache/kube-testenv), then starts a fresh
 ## server (~3 s) for the run. Fails when a test is skipped: these tests must run.
-KUBE_LOG ?= /tmp/augur-kube-test.log
+## KUBE_LOG: the test log (default: a fresh temporary file per run, removed when the tests pass).
+KUBE_LOG ?=
 kube-test: build
+	@echo "kube-test: kube-apiserver + etcd (built from Go modules on the first run: 5-16 minutes, ~3 GiB of build cache)"
 	./scripts/kube-testenv.sh build >/dev/null
-	@rc=0; AUGUR_BIN="$(CURDIR)/$(BIN)" KUBE_TESTENV_AUTHZ=RBAC ./scripts/kube-testenv.sh run -- \
-	  $(GO) test -race -count=1 -v -run '^TestIntegration' ./kube/... >$(KUBE_LOG) 2>&1 || rc=$$?; \
-	grep -E '^ *(=== RUN|--- (PASS|FAIL|SKIP)|PASS$$|FAIL|ok |panic)|kube-testenv:' $(KUBE_LOG); \
-	if [ $$rc -ne 0 ]; then cat $(KUBE_LOG); exit $$rc; fi; \
-	if grep -q -- '--- SKIP' $(KUBE_LOG); then echo "kube integration tests were skipped: they must run" >&2; exit 1; fi; \
-	grep -cE '^ *--- PASS' $(KUBE_LOG) | sed 's/^/kube integration tests passed: /'
+	@log="$(KUBE_LOG)"; keep=1; if [ -z "$$log" ]; then log=$$(mktemp -t augur-kube-test.XXXXXX); keep=0; fi; \
+	rc=0; AUGUR_BIN="$(CURDIR)/$(BIN)" KUBE_TESTENV_AUTHZ=RBAC ./scripts/kube-testenv.sh run -- \
+	  $(GO) test -race -count=1 -v -run '^TestIntegration' ./kube/... >"$$log" 2>&1 || rc=$$?; \
+	grep -E '^ *(=== RUN|--- (PASS|FAIL|SKIP)|PASS$$|FAIL|ok |panic)|kube-testenv:' "$$log"; \
+	if [ $$rc -ne 0 ]; then cat "$$log"; echo "log: $$log"; exit $$rc; fi; \
+	if grep -q -- '--- SKIP' "$$log"; then echo "kube integration tests were skipped: they must run (log: $$log)" >&2; exit 1; fi; \
+	grep -cE '^ *--- PASS' "$$log" | sed 's/^/kube integration tests passed: /'; \
+	if [ $$keep -eq 0 ]; then rm -f "$$log"; fi
 
 ## image: augur's OCI image, built offline with umoci from bin/augur (scripts/image.sh; the same
 ## layout as the Dockerfile): $(IMAGE_DIR)/oci (OCI layout) and $(IMAGE_DIR)/augur-oci.tar.

@@ -284,3 +284,24 @@ func TestReplayRollsBackOnFailingMetric(t *testing.T) {
 		t.Fatalf("result %s after %d ticks, want Failed after 7", res.Result, len(res.Ticks))
 	}
 }
+
+func TestReplayStopsAtDataEnd(t *testing.T) {
+	fake := &metricstest.Provider{}
+	fake.SetDefault(metricstest.Result{Value: 1})
+	eng, _ := engine.New(engine.Options{Registry: fakeRegistry(fake), Hooks: engine.StaticHooks{Pass: true}})
+	start := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	// The data ends 2m30s after the start: ticks at +0, +1m, +2m run, +3m does not.
+	res, err := eng.Replay(context.Background(), engine.ReplayRequest{Canary: canaryWith(2), Start: start,
+		DataEnd: start.Add(150 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Finished || !res.DataEnded || len(res.Ticks) != 3 {
+		t.Fatalf("finished %v dataEnded %v after %d ticks, want stopped at the data's end after 3", res.Finished, res.DataEnded, len(res.Ticks))
+	}
+	for _, c := range fake.Calls() {
+		if c.At.After(start.Add(150 * time.Second)) {
+			t.Errorf("query at %s after the data's end", c.At)
+		}
+	}
+}

@@ -23,6 +23,11 @@ type ReplayRequest struct {
 	Interval time.Duration
 	// MaxTicks bounds the replay (default DefaultMaxTicks).
 	MaxTicks int
+	// DataEnd, when set, is the time of the last recorded sample: a tick
+	// later than DataEnd would evaluate time the data does not cover, so the
+	// replay stops before it (ReplayResult.DataEnded) instead of reading
+	// missing values as failed checks.
+	DataEnd time.Time
 	// Progress, when set, is called after each tick.
 	Progress func(n int, t ReplayTick)
 	// Judges and Score are passed to every tick (see TickRequest).
@@ -42,8 +47,11 @@ type ReplayResult struct {
 	// Result is the final phase (Succeeded, Failed) or the phase the replay stopped in.
 	Result analysis.Phase `json:"result"`
 	// Finished reports whether the canary reached Succeeded or Failed.
-	Finished bool         `json:"finished"`
-	Ticks    []ReplayTick `json:"ticks"`
+	Finished bool `json:"finished"`
+	// DataEnded reports that the replay stopped at ReplayRequest.DataEnd
+	// before the canary finished.
+	DataEnded bool         `json:"dataEnded,omitempty"`
+	Ticks     []ReplayTick `json:"ticks"`
 }
 
 // Replay runs ticks every interval from Start, feeding each decision's status
@@ -68,6 +76,10 @@ func (e *Engine) Replay(ctx context.Context, req ReplayRequest) (ReplayResult, e
 	res := ReplayResult{Result: status.Phase}
 	for i := range maxTicks {
 		now := req.Start.Add(time.Duration(i) * interval)
+		if !req.DataEnd.IsZero() && now.After(req.DataEnd) {
+			res.DataEnded = true
+			break
+		}
 		d, err := e.Tick(ctx, TickRequest{Canary: req.Canary, Status: status, At: now, Now: now, Judges: req.Judges, Score: req.Score})
 		if err != nil {
 			return res, fmt.Errorf("replay tick %d at %s: %w", i+1, now.UTC().Format(time.RFC3339), err)

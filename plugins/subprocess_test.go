@@ -32,7 +32,16 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// Plugin processes create their go-plugin sockets in this run's own
+	// directory (not /tmp/plugin*), removed below even when a process was
+	// killed before it could remove its socket.
+	sockets, err := os.MkdirTemp("", "augur-plugin-sockets-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("PLUGIN_UNIX_SOCKET_DIR", sockets)
 	code := m.Run()
+	os.RemoveAll(sockets)
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

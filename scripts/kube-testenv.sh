@@ -32,6 +32,14 @@ ETCD_MODE="${KUBE_TESTENV_ETCD:-built}"
 
 log() { echo "kube-testenv: $*" >&2; }
 
+# heartbeat WHAT: one progress line a minute while a long build runs (the
+# caller kills it by PID when the build ends), so a cold `make test` is not
+# silent for minutes.
+heartbeat() {
+  local t0; t0=$(date +%s)
+  while sleep 60; do log "$1: still building ($(( $(date +%s) - t0 ))s so far)"; done
+}
+
 build() {
   if [[ -x "$BIN_DIR/kube-apiserver" && ( "$ETCD_MODE" == system || -x "$BIN_DIR/etcd" ) ]]; then
     echo "$BIN_DIR"; return 0
@@ -76,14 +84,22 @@ GO
   for kv in "gitVersion=v$VERSION" gitMajor=1 "gitMinor=$minor" gitTreeState=clean buildDate=1970-01-01T00:00:00Z; do
     ldf+=" -X k8s.io/component-base/version.$kv -X k8s.io/client-go/pkg/version.$kv"
   done
-  log "building kube-apiserver v$VERSION (cold: ~5 min on 2 idle cores)"
-  (cd "$mod" && CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -ldflags="$ldf" \
-      -o "$BIN_DIR/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver) >&2
+  log "building kube-apiserver v$VERSION (cold: ~5 min on 2 idle cores, up to ~16 on a busy machine; once)"
+  heartbeat "kube-apiserver" & local hb=$!
+  if ! (cd "$mod" && CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -ldflags="$ldf" \
+      -o "$BIN_DIR/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver) >&2; then
+    kill "$hb" 2>/dev/null; return 1
+  fi
+  kill "$hb" 2>/dev/null
   mv "$BIN_DIR/kube-apiserver.tmp" "$BIN_DIR/kube-apiserver"
   if [[ "$ETCD_MODE" != system ]]; then
     log "building etcd (version pinned by k8s.io/kubernetes go.mod)"
-    (cd "$mod" && CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -ldflags="-s -w" \
-        -o "$BIN_DIR/etcd.tmp" ./cmd/etcd) >&2
+    heartbeat "etcd" & local hb2=$!
+    if ! (cd "$mod" && CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -ldflags="-s -w" \
+        -o "$BIN_DIR/etcd.tmp" ./cmd/etcd) >&2; then
+      kill "$hb2" 2>/dev/null; return 1
+    fi
+    kill "$hb2" 2>/dev/null
     mv "$BIN_DIR/etcd.tmp" "$BIN_DIR/etcd"
   fi
   log "built in $(( $(date +%s) - t0 ))s -> $BIN_DIR"

@@ -93,6 +93,10 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
+	offline := opts.Source.Data != "" && !cmd.Flags().Changed("webhooks")
+	if offline {
+		opts.Hooks.Mode = "pass"
+	}
 	hooks, err := opts.Hooks.caller()
 	if err != nil {
 		return badInput(err)
@@ -128,6 +132,9 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 	if err != nil {
 		return err
 	}
+	if offline && opts.Output != "text" {
+		fmt.Fprintln(opts.IO.ErrOut, "augur: webhooks not called, every hook passes (offline run on --data; --webhooks call calls them)")
+	}
 	if opts.Output == "json" {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
@@ -136,7 +143,10 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 		}
 	} else {
 		fmt.Fprintf(opts.IO.Out, "Canary %s/%s, tick at %s (%s)\n", c.Metadata.Namespace, c.Metadata.Name,
-			now.UTC().Format(time.RFC3339), src.desc)
+			formatTime(now), src.desc)
+		if offline {
+			fmt.Fprintln(opts.IO.Out, "Webhooks: not called, every hook passes (offline run on --data; --webhooks call calls them)")
+		}
 		writeDecision(opts.IO.Out, st, d)
 	}
 	if opts.EmitEvents {

@@ -178,8 +178,10 @@ func (s *statusFlags) status(cmd *cobra.Command, ios *IOStreams) (analysis.Canar
 	if s.Weight < 0 || s.Weight > 100 {
 		return st, fmt.Errorf("--weight %d: must be within 0..100", s.Weight)
 	}
-	if s.FailedChecks < 0 || s.Iterations < 0 {
-		return st, errors.New("--failed-checks and --iterations must not be negative")
+	// WaitingPromotion stores iterations -1 (Flagger's SetStatusPhase keeps
+	// iterations-1), so -1 is a value augur prints and must read back.
+	if s.FailedChecks < 0 || s.Iterations < -1 {
+		return st, errors.New("--failed-checks must not be negative and --iterations not below -1")
 	}
 	return st, checkPhase(st.Phase)
 }

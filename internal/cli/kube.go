@@ -117,7 +117,10 @@ var statusFlagNames = []string{"status", "phase", "weight", "failed-checks", "it
 // status is the current status: the flags' when any is given, else, for
 // a Canary read from the cluster, its own status.
 func (in *canaryInput) status(cmd *cobra.Command, flags *statusFlags, ios *IOStreams) (analysis.CanaryStatus, error) {
-	if in.fromCluster {
+	// A Canary read from the cluster, or from a file holding its status
+	// (a `kubectl get canary -o yaml` dump), carries the status /v1/decide
+	// would use too.
+	if in.fromCluster || in.canary.Status.Phase != "" {
 		given := false
 		for _, f := range statusFlagNames {
 			given = given || cmd.Flags().Changed(f)

@@ -90,6 +90,9 @@ func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
 		if err != nil {
 			return err
 		}
+		if err := checkPlans(plans, src.registry.Types()); err != nil {
+			return badInput(fmt.Errorf("canary %s/%s: %w", c.Metadata.Namespace, c.Metadata.Name, err))
+		}
 		obs := eng.EvaluateFor(cmd.Context(), plans, engine.EvalOptions{At: at, Interval: c.GetAnalysis().IntervalDuration()})
 		qc := queriedCanary{Name: c.Metadata.Name, Namespace: c.Metadata.Namespace, Checks: []analysis.Check{}}
 		if !at.IsZero() {
@@ -115,7 +118,7 @@ func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
 			fmt.Fprintln(opts.IO.Out)
 			when := "now"
 			if qc.At != nil {
-				when = qc.At.Format(time.RFC3339)
+				when = formatTime(*qc.At)
 			}
 			fmt.Fprintf(opts.IO.Out, "Canary %s/%s at %s\n", qc.Namespace, qc.Name, when)
 			writeChecks(opts.IO.Out, "  ", qc.Checks)

@@ -110,7 +110,7 @@ func recordRun(cmd *cobra.Command, opts *RecordOptions) error {
 		return badInput(err)
 	}
 	if !start.Before(end) {
-		return badInput(fmt.Errorf("--start %s is not before --end %s", start.Format(time.RFC3339), end.Format(time.RFC3339)))
+		return badInput(fmt.Errorf("--start %s is not before --end %s", formatTime(start), formatTime(end)))
 	}
 	if opts.Step < 0 {
 		return badInput(fmt.Errorf("--step %s must not be negative", opts.Step))
@@ -132,6 +132,7 @@ func recordRun(cmd *cobra.Command, opts *RecordOptions) error {
 		return err
 	}
 	var queries, broken []string
+	var judgeWindow time.Duration
 	for _, p := range plans {
 		switch {
 		case p.Err != nil:
@@ -139,12 +140,24 @@ func recordRun(cmd *cobra.Command, opts *RecordOptions) error {
 		case p.Provider.Type != engine.PrometheusType:
 			fmt.Fprintf(opts.IO.ErrOut, "augur record: skipping metric %s: provider type %q is not prometheus\n", p.Name, p.Provider.Type)
 		default:
-			queries = append(queries, p.Query)
+			named, err := metricQueries(p, opts.Step)
+			if err != nil {
+				return badInput(err)
+			}
+			queries = append(queries, named...)
+			if p.Judge != nil && p.Judge.Window != "" {
+				if d, err := time.ParseDuration(p.Judge.Window); err == nil && d > judgeWindow {
+					judgeWindow = d
+				}
+			}
 		}
 	}
 	if len(broken) > 0 {
 		return badInput(fmt.Errorf("these metrics cannot be rendered, so their series are unknown:\n  %s", strings.Join(broken, "\n  ")))
 	}
+	// A judged metric reads its window back from each tick: the recording
+	// starts that much earlier.
+	start = start.Add(-judgeWindow)
 	if len(queries) == 0 {
 		return badInput(fmt.Errorf("the Canary %s/%s has no prometheus metric to record", c.Metadata.Namespace, c.Metadata.Name))
 	}
@@ -157,6 +170,10 @@ func recordRun(cmd *cobra.Command, opts *RecordOptions) error {
 	})
 	if err != nil {
 		return badInput(err)
+	}
+	if len(rec.Series) == 0 {
+		return badInput(fmt.Errorf("no samples between %s and %s for the %d queries of Canary %s/%s: check --start, --end and the source (nothing written)",
+			formatTime(start), formatTime(end), len(queries), c.Metadata.Namespace, c.Metadata.Name))
 	}
 	var buf bytes.Buffer
 	if err := recorded.WriteOpenMetrics(&buf, rec.Series); err != nil {
@@ -174,16 +191,42 @@ func recordRun(cmd *cobra.Command, opts *RecordOptions) error {
 	fmt.Fprintf(opts.IO.ErrOut, "augur record: %d series, %d samples from %d queries (%d selectors), %s to %s, written to %s\n",
 		len(rec.Series), rec.Samples(), len(queries), len(rec.Selectors),
 		from.UTC().Format(time.RFC3339Nano), through.UTC().Format(time.RFC3339Nano), describeOut(opts.Out))
-	if len(rec.Series) == 0 {
-		fmt.Fprintln(opts.IO.ErrOut, "augur record: warning: no samples in the window; check --start, --end and the server")
-	}
 	return nil
+}
+
+// metricQueries are the queries whose series a metric's evaluation reads:
+// its own query and, for a judged metric, every data query of both sides
+// (the primary's included). With a resampling step, a query whose range
+// window would hold fewer than two samples is refused, naming the metric.
+func metricQueries(p engine.MetricPlan, step time.Duration) ([]string, error) {
+	qs := []string{p.Query}
+	if p.Judge != nil {
+		if !p.Judge.Threshold {
+			qs = nil // the threshold query does not run
+		}
+		for _, q := range p.Judge.Queries {
+			qs = append(qs, q.Query)
+		}
+	}
+	if step > 0 {
+		for _, q := range qs {
+			r, err := testfile.ShortestRange(q)
+			if err != nil {
+				return nil, fmt.Errorf("metric %s: %w", p.Name, err)
+			}
+			if r > 0 && 2*step > r {
+				return nil, fmt.Errorf("--step %s would empty metric %s: its query reads a %s window, which needs two samples (use --step %s or less, or record raw samples without --step)",
+					step, p.Name, r, r/2)
+			}
+		}
+	}
+	return qs, nil
 }
 
 // connect opens the source to record from.
 func (opts *RecordOptions) connect() (testfile.Source, error) {
 	if opts.Data != "" {
-		store, err := recorded.LoadOpenMetricsFile(opts.Data)
+		store, err := recorded.LoadFile(opts.Data)
 		if err != nil {
 			return nil, fmt.Errorf("--data: %w", err)
 		}

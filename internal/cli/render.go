@@ -11,6 +11,7 @@ import (
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/engine"
 	"github.com/augurproj/augur/metrics"
+	"github.com/augurproj/augur/metrics/prometheus"
 )
 
 // RenderOptions are `augur render`'s inputs.
@@ -101,6 +102,8 @@ func renderRun(cmd *cobra.Command, opts *RenderOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
+	supported := &metrics.Registry{}
+	prometheus.Register(supported)
 	var out []renderedCanary
 	failed := false
 	for i := range canaries {
@@ -119,6 +122,9 @@ func renderRun(cmd *cobra.Command, opts *RenderOptions) error {
 			}
 			if p.Err != nil {
 				rm.Error = p.Err.Message
+				failed = true
+			} else if err := checkPlans([]engine.MetricPlan{p}, supported.Types()); err != nil {
+				rm.Error = fmt.Sprintf("provider type %q is not supported (augur queries: %s)", p.Provider.Type, strings.Join(supported.Types(), ", "))
 				failed = true
 			}
 			rc.Metrics = append(rc.Metrics, rm)

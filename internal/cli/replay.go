@@ -114,8 +114,11 @@ func defaultAt(end time.Time) time.Time { return end.Truncate(time.Minute) }
 // for recorded data (defaultAt), else zero (the live server's now).
 func (s *dataSource) evalTime(flag string) (time.Time, error) {
 	at, err := parseTime("at", flag, s.start, s.end)
-	if err != nil || !at.IsZero() || s.end.IsZero() {
+	if err != nil {
 		return at, err
+	}
+	if !at.IsZero() || s.end.IsZero() {
+		return at, s.inData("at", at)
 	}
 	return defaultAt(s.end), nil
 }
@@ -156,26 +159,32 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
+	if start.IsZero() && src.start.IsZero() {
+		return badInput(fmt.Errorf("--start is required with --prometheus"))
+	}
+	plans, err := eng.PlanFor(cmd.Context(), &c, engine.PlanOptions{Judges: judgeOv})
+	if err != nil {
+		return err
+	}
+	if err := checkPlans(plans, src.registry.Types()); err != nil {
+		return badInput(err)
+	}
 	if start.IsZero() {
-		if src.start.IsZero() {
-			return badInput(fmt.Errorf("--start is required with --prometheus"))
-		}
-		plans, err := eng.Plan(cmd.Context(), &c)
-		if err != nil {
-			return err
-		}
 		start = firstWindow(src.start, plans)
+	}
+	if err := src.inData("start", start); err != nil {
+		return badInput(err)
 	}
 	interval := opts.Interval
 	if interval <= 0 {
 		interval = c.GetAnalysis().IntervalDuration()
 	}
 	req := engine.ReplayRequest{Canary: c, Status: st, Start: start, Interval: interval, MaxTicks: opts.MaxTicks,
-		Judges: judgeOv, Score: score}
+		Judges: judgeOv, Score: score, DataEnd: src.coveredUntil()}
 	text := opts.Output == "text"
 	if text {
 		fmt.Fprintf(opts.IO.Out, "Replaying canary %s/%s from %s, one tick every %s\nSource: %s\n",
-			c.Metadata.Namespace, c.Metadata.Name, start.UTC().Format(time.RFC3339), interval, src.desc)
+			c.Metadata.Namespace, c.Metadata.Name, formatTime(start), interval, src.desc)
 		req.Progress = func(n int, t engine.ReplayTick) {
 			writeReplayTick(opts, n, t)
 		}
@@ -194,7 +203,7 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 	}
 	if text {
 		fmt.Fprintln(opts.IO.Out)
-		fmt.Fprintln(opts.IO.Out, replaySummary(res))
+		fmt.Fprintln(opts.IO.Out, replaySummary(res, src.end))
 	} else {
 		ticks := make([]replayTickJSON, 0, len(res.Ticks))
 		for _, t := range res.Ticks {
@@ -207,7 +216,11 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 		}
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"result": res.Result, "finished": res.Finished, "ticks": ticks}); err != nil {
+		out := map[string]any{"result": res.Result, "finished": res.Finished, "ticks": ticks}
+		if res.DataEnded {
+			out["dataEnded"] = formatTime(src.end)
+		}
+		if err := enc.Encode(out); err != nil {
 			return err
 		}
 	}
@@ -233,8 +246,12 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-func replaySummary(res engine.ReplayResult) string {
+func replaySummary(res engine.ReplayResult, dataEnd time.Time) string {
 	n := len(res.Ticks)
+	if res.DataEnded {
+		return fmt.Sprintf("Result: the data ends at %s before the analysis finished (still %s after %d ticks).",
+			formatTime(dataEnd), res.Result, n)
+	}
 	switch res.Result {
 	case analysis.PhaseSucceeded:
 		return fmt.Sprintf("Result: Succeeded after %d ticks — the canary would be promoted.", n)

@@ -40,7 +40,12 @@ type dataSource struct {
 	registry *metrics.Registry
 	// start and end bound recorded data (zero for a live server).
 	start, end time.Time
-	desc       string
+	// file is the recorded data's path (empty for a live server).
+	file string
+	// grace is how long after the last sample the data still covers an
+	// evaluation: its scrape interval (the next scrape had not happened).
+	grace time.Duration
+	desc  string
 }
 
 func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
@@ -50,7 +55,7 @@ func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
 	reg := &metrics.Registry{}
 	switch {
 	case s.Data != "":
-		store, err := recorded.LoadOpenMetricsFile(s.Data)
+		store, err := recorded.LoadFile(s.Data)
 		if err != nil {
 			return nil, fmt.Errorf("--data: %w", err)
 		}
@@ -60,9 +65,10 @@ func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
 		p := recorded.New(store, recorded.Options{})
 		reg.Register(prometheus.Type, func(metrics.Config) (metrics.Provider, error) { return p, nil })
 		vendors.RegisterOffline(reg, "recorded data (--data) holds Prometheus series only: this provider needs its live API (run without --data)")
-		return &dataSource{registry: reg, start: store.Start(), end: store.End(),
+		first, last := p.DataBounds()
+		return &dataSource{registry: reg, start: first, end: last, file: s.Data, grace: p.SampleInterval(),
 			desc: fmt.Sprintf("recorded data %s (%d series, %s to %s)", s.Data, store.SeriesCount(),
-				store.Start().UTC().Format(time.RFC3339), store.End().UTC().Format(time.RFC3339))}, nil
+				formatTime(first), formatTime(last))}, nil
 	case s.Prometheus != "":
 		addr := s.Prometheus
 		reg.Register(prometheus.Type, func(c metrics.Config) (metrics.Provider, error) {

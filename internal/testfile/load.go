@@ -89,7 +89,7 @@ func (f *File) load(cache map[string]*recorded.Store) error {
 		st, ok := cache[c.InputFile]
 		if !ok {
 			var err error
-			if st, err = recorded.LoadOpenMetricsFile(c.InputFile); err != nil {
+			if st, err = recorded.LoadFile(c.InputFile); err != nil {
 				errs = append(errs, &Error{File: f.Path, Line: c.inputNode.line, Column: c.inputNode.col, Case: c.Name,
 					Path: fmt.Sprintf("tests[%d].input_file", i), Msg: err.Error(), Err: ErrInput})
 				continue

@@ -62,7 +62,7 @@ func (c *Cache) New(cfg metrics.Config) (metrics.Provider, error) {
 	}
 	store, ok := c.stores[path]
 	if !ok {
-		if store, err = LoadOpenMetricsFile(path); err != nil {
+		if store, err = LoadFile(path); err != nil {
 			return nil, err
 		}
 		c.stores[path] = store

@@ -125,7 +125,7 @@ func (p *Provider) dataEnd(path string) (time.Time, error) {
 		}
 	}
 	if store == nil {
-		if store, err = recorded.LoadOpenMetricsFile(path); err != nil {
+		if store, err = recorded.LoadFile(path); err != nil {
 			return time.Time{}, fmt.Errorf("data %q: %w", path, err)
 		}
 	}

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/augurproj/augur/engine"
+)
+
+// formatTime prints a time in UTC with its fractional seconds (RFC 3339 with
+// nanoseconds, trailing zeros dropped), so a printed time is accepted back by
+// the time flags exactly.
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// inData refuses an evaluation time outside recorded data: before its first
+// sample or more than a scrape interval after its last, a query reads
+// missing values, and a missing value
+// is a failed check — a verdict drawn from a mistake. Live sources (no
+// bounds) accept every time.
+func (s *dataSource) inData(flag string, t time.Time) error {
+	if s.end.IsZero() || t.IsZero() {
+		return nil
+	}
+	if t.Before(s.start) || t.After(s.coveredUntil()) {
+		return fmt.Errorf("--%s %s is outside the recorded data %s, whose first sample is at %s and last at %s (scraped every %s)",
+			flag, formatTime(t), s.file, formatTime(s.start), formatTime(s.end), s.grace)
+	}
+	return nil
+}
+
+// coveredUntil is the last evaluation time the recorded data covers: its
+// last sample plus one scrape interval (zero for a live source).
+func (s *dataSource) coveredUntil() time.Time {
+	if s.end.IsZero() {
+		return time.Time{}
+	}
+	return s.end.Add(s.grace)
+}
+
+// checkPlans turns every metric that cannot be evaluated — a templateRef
+// naming a MetricTemplate that was not given, a template that does not
+// render, a provider type augur does not support — into one bad-input error,
+// before anything is queried or any tick runs. supported lists the provider
+// types the command can query.
+func checkPlans(plans []engine.MetricPlan, supported []string) error {
+	var errs []string
+	for _, p := range plans {
+		if p.Err != nil {
+			errs = append(errs, fmt.Sprintf("metric %s: %s", p.Name, p.Err.Message))
+			continue
+		}
+		if p.Provider.Type != "" && !contains(supported, p.Provider.Type) {
+			errs = append(errs, fmt.Sprintf("metric %s: provider type %q is not supported (augur queries: %s)",
+				p.Name, p.Provider.Type, strings.Join(supported, ", ")))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(errs, "; "))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
