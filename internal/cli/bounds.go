@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/augurproj/augur/metrics/vendors"
 	"strings"
 	"time"
 
@@ -51,6 +52,11 @@ func checkPlans(plans []engine.MetricPlan, supported []string) error {
 			errs = append(errs, fmt.Sprintf("metric %s: %s", p.Name, p.Err.Message))
 			continue
 		}
+		if p.Provider.Type != "" && !contains(supported, p.Provider.Type) && contains(vendors.Types, p.Provider.Type) {
+			errs = append(errs, fmt.Sprintf("metric %s: provider type %q needs its live API: recorded data (--data) holds Prometheus series only",
+				p.Name, p.Provider.Type))
+			continue
+		}
 		if p.Provider.Type != "" && !contains(supported, p.Provider.Type) {
 			errs = append(errs, fmt.Sprintf("metric %s: provider type %q is not supported (augur queries: %s)",
 				p.Name, p.Provider.Type, strings.Join(supported, ", ")))
@@ -60,6 +66,22 @@ func checkPlans(plans []engine.MetricPlan, supported []string) error {
 		return nil
 	}
 	return errors.New(strings.Join(errs, "; "))
+}
+
+// queryTypes lists the provider types the source can query: with recorded
+// data, Prometheus only (the vendor types are registered there only to
+// refuse clearly in transports that do not check plans first).
+func (s *dataSource) queryTypes() []string {
+	if s.file == "" {
+		return s.registry.Types()
+	}
+	var out []string
+	for _, t := range s.registry.Types() {
+		if !contains(vendors.Types, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func contains(list []string, s string) bool {

@@ -90,7 +90,7 @@ func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := checkPlans(plans, src.registry.Types()); err != nil {
+		if err := checkPlans(plans, src.queryTypes()); err != nil {
 			return badInput(fmt.Errorf("canary %s/%s: %w", c.Metadata.Namespace, c.Metadata.Name, err))
 		}
 		obs := eng.EvaluateFor(cmd.Context(), plans, engine.EvalOptions{At: at, Interval: c.GetAnalysis().IntervalDuration()})

@@ -12,6 +12,7 @@ import (
 	"github.com/augurproj/augur/engine"
 	"github.com/augurproj/augur/metrics"
 	"github.com/augurproj/augur/metrics/prometheus"
+	"github.com/augurproj/augur/metrics/vendors"
 )
 
 // RenderOptions are `augur render`'s inputs.
@@ -104,6 +105,7 @@ func renderRun(cmd *cobra.Command, opts *RenderOptions) error {
 	}
 	supported := &metrics.Registry{}
 	prometheus.Register(supported)
+	vendors.Register(supported)
 	var out []renderedCanary
 	failed := false
 	for i := range canaries {

@@ -166,7 +166,7 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := checkPlans(plans, src.registry.Types()); err != nil {
+	if err := checkPlans(plans, src.queryTypes()); err != nil {
 		return badInput(err)
 	}
 	if start.IsZero() {
