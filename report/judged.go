@@ -59,6 +59,9 @@ func judgedViewOf(r *Replay, m *metricSeries, id string, origin time.Time) *judg
 	base := series{name: "primary", class: "primary", dashed: true}
 	reg := series{name: "evidence of a regression", class: "evalue"}
 	noninf := series{name: "evidence of no regression", class: "noninf", dashed: true}
+	shift := series{name: "canary − primary", class: "canary", noLine: true}
+	shiftKind := ""
+	intervals := false
 	var failT, passT float64
 	var deciding *analysis.Check
 	var decidingTick Tick
@@ -82,6 +85,15 @@ func judgedViewOf(r *Replay, m *metricSeries, id string, origin time.Time) *judg
 			title: fmt.Sprintf("tick %d at %s: canary %s %s; judge %s: %s", m.ticks[i]+1, at, stat, num(cv), j.Judge, j.Classification)})
 		base.pts = append(base.pts, point{x: t.Time, y: bv, mark: markNone,
 			title: fmt.Sprintf("tick %d at %s: primary %s %s", m.ticks[i]+1, at, stat, num(bv))})
+		if sh := j.Explanation.Shift; sh != nil && sh.Estimate != nil {
+			shiftKind = sh.Kind
+			intervals = intervals || sh.Lower != nil || sh.Upper != nil
+			title := fmt.Sprintf("tick %d at %s: %s %s [%s, %s]", m.ticks[i]+1, at, sh.Kind, num(sh.Estimate), bound(sh.Lower, "−∞"), bound(sh.Upper, "+∞"))
+			if sh.Confidence > 0 {
+				title += fmt.Sprintf(" at %s%% confidence", strconv.FormatFloat(sh.Confidence*100, 'g', 4, 64))
+			}
+			shift.pts = append(shift.pts, point{x: t.Time, y: sh.Estimate, lo: sh.Lower, hi: sh.Upper, mark: verdictMark(j.Verdict), title: title})
+		}
 		if sq := j.Explanation.Sequential; sq != nil {
 			seq = true
 			failT, passT = sq.FailThreshold, sq.PassThreshold
@@ -110,6 +122,16 @@ func judgedViewOf(r *Replay, m *metricSeries, id string, origin time.Time) *judg
 			yFmt: func(v float64) string { return strconv.FormatFloat(v, 'g', 5, 64) },
 		}
 		jv.Chart = c.svg()
+	}
+	if intervals {
+		c := &chart{
+			id: "chart-" + id + "-shift", title: m.name + ": the judge's estimate of canary − primary per tick, with its interval",
+			desc:   fmt.Sprintf("%s per tick with its confidence interval; an interval clear of zero is a difference. %s.", shiftKind, valuesText(shift.pts, "")),
+			yTitle: shiftKind + " (canary − primary)", xs: times(r), origin: origin, series: []series{shift},
+			lines: []refLine{{y: 0, label: "no difference", class: "zero"}},
+			yFmt:  func(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) },
+		}
+		jv.Shift = c.svg()
 	}
 	if seq {
 		c := &chart{

@@ -147,10 +147,13 @@ func TestJudgedEvidenceDegrades(t *testing.T) {
 	}
 	page := render(t, &Replay{Kind: KindReplay, Result: analysis.PhaseProgressing, Ticks: ticks})
 	for _, want := range []string{`id="chart-errors-judged"`, `id="chart-errors-evidence"`, "error rate 3%", "rate difference: 0.02 [0.01, 0.03] at 95% confidence",
-		"p = 1e-07 (α = 0.05)", `id="chart-score"`} {
+		"p = 1e-07 (α = 0.05)", `id="chart-score"`, `id="chart-errors-shift"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
 		}
+	}
+	if strings.Contains(page, ">-0<") {
+		t.Error("an axis is labelled -0")
 	}
 }
 

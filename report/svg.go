@@ -37,6 +37,8 @@ type point struct {
 	mark string
 	// title is the point's text alternative (SVG <title>, a tooltip).
 	title string
+	// lo and hi draw an interval (error bar) around the point.
+	lo, hi *float64
 }
 
 type series struct {
@@ -135,8 +137,10 @@ func (c *chart) domain() scale {
 	}
 	for _, s := range c.series {
 		for _, p := range s.pts {
-			if p.y != nil {
-				add(*p.y)
+			for _, v := range []*float64{p.y, p.lo, p.hi} {
+				if v != nil {
+					add(*v)
+				}
 			}
 		}
 	}
@@ -211,7 +215,11 @@ func (s scale) ticks() []float64 {
 	}
 	step := niceStep((s.hi - s.lo) / 4)
 	for v := s.lo; v <= s.hi+step*1e-6; v += step {
-		out = append(out, math.Round(v/step)*step)
+		t := math.Round(v/step) * step
+		if t == 0 {
+			t = 0 // not −0
+		}
+		out = append(out, t)
 	}
 	return out
 }
@@ -317,6 +325,12 @@ func (c *chart) svg() template.HTML {
 				dash = ` stroke-dasharray="6 4"`
 			}
 			fmt.Fprintf(&b, `<path class="line" d="%s"%s/>`, strings.TrimSpace(path.String()), dash)
+		}
+		for _, p := range s.pts {
+			if p.lo != nil && p.hi != nil && finite(*p.lo) && finite(*p.hi) {
+				x, y1, y2 := c.xAt(p.x), sc.at(*p.lo), sc.at(*p.hi)
+				fmt.Fprintf(&b, `<path class="ci" d="M%s %sV%sM%s %sh10M%s %sh10"/>`, f1(x), f1(y1), f1(y2), f1(x-5), f1(y1), f1(x-5), f1(y2))
+			}
 		}
 		for _, p := range s.pts {
 			x := c.xAt(p.x)

@@ -97,6 +97,7 @@ type judgedView struct {
 	Judge    string
 	Chart    template.HTML
 	Seq      template.HTML
+	Shift    template.HTML
 	Evidence []kv
 	Rule     string
 	Queries  []analysis.JudgeQuery
