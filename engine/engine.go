@@ -14,6 +14,7 @@ import (
 
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/metrics"
+	"github.com/augurproj/augur/redact"
 	"github.com/augurproj/augur/templates"
 )
 
@@ -273,7 +274,24 @@ func observationFor(p *MetricPlan) analysis.Observation {
 	}
 }
 
+// classify turns a query error into the observation's error, with every
+// credential of the metric's provider scrubbed from its text (a backend or
+// a proxy may echo request headers; the provider scrubs too, but not every
+// provider is ours).
 func classify(p *MetricPlan, err error) *analysis.ObservationError {
+	oe := classifyRaw(p, err)
+	oe.Message = providerSecrets(p).String(oe.Message)
+	return oe
+}
+
+// providerSecrets are the credentials of the plan's provider.
+func providerSecrets(p *MetricPlan) *redact.Set {
+	s := redact.New(nil)
+	p.Provider.Redact(s)
+	return s
+}
+
+func classifyRaw(p *MetricPlan, err error) *analysis.ObservationError {
 	kind := analysis.ErrKindQuery
 	var pe *providerError
 	switch {

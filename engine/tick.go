@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/augurproj/augur/analysis"
+	"github.com/augurproj/augur/redact"
 	"github.com/augurproj/augur/webhooks"
 )
 
@@ -227,7 +228,7 @@ func (e *Engine) afterDecision(ctx context.Context, req *TickRequest, checksum s
 			hook := webhooks.Hook{Name: h.Name, URL: h.URL, Type: string(h.Type), Metadata: hookMetadata(h)}
 			p := webhooks.EventPayload(hook, webhooks.Event{
 				Name: req.Canary.Metadata.Name, Namespace: req.Canary.Metadata.Namespace,
-				Phase: string(d.Status.Phase), Message: ev.Message, Type: webhooks.EventType(ev.Type), Time: req.Now,
+				Phase: string(d.Status.Phase), Message: redact.FromContext(ctx).String(ev.Message), Type: webhooks.EventType(ev.Type), Time: req.Now,
 			})
 			p.Checksum = checksum
 			err := e.callOne(ctx, req, h, p)

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/augurproj/augur/redact"
 	"github.com/augurproj/augur/service"
 )
 
@@ -68,6 +69,9 @@ type Options struct {
 	MaxGates int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Secrets are credentials of the process besides Token (a kube token,
+	// say) scrubbed from every answer and log record.
+	Secrets *redact.Set
 }
 
 // Server is augur's HTTP transport: the JSON API (/v1), Flagger's webhook
@@ -81,6 +85,10 @@ type Server struct {
 	token   [sha256.Size]byte
 	tls     *certReloader
 	probeMu chan struct{}
+	// secrets are the credentials the server itself holds (its token);
+	// each request scrubs its answer and log records with them and with
+	// the credentials its own work touched (redact.FromContext).
+	secrets *redact.Set
 }
 
 // New returns a Server.
@@ -103,6 +111,9 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	secrets := redact.New(opts.Secrets)
+	secrets.Add(opts.Token)
+	opts.Logger = slog.New(redact.Handler(opts.Logger.Handler(), secrets))
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(0, opts.Logger)
 	}
@@ -111,6 +122,7 @@ func New(opts Options) (*Server, error) {
 		gates:   newGateStore(opts.MaxGates, opts.Now),
 		token:   sha256.Sum256([]byte(opts.Token)),
 		probeMu: make(chan struct{}, 1),
+		secrets: secrets,
 	}
 	if (opts.TLSCertFile == "") != (opts.TLSKeyFile == "") {
 		return nil, errors.New("server: TLS needs both a certificate and a key file")
@@ -146,8 +158,9 @@ func (s *Server) Handler() http.Handler { return s }
 // statusWriter records what a handler wrote.
 type statusWriter struct {
 	http.ResponseWriter
-	code  int
-	bytes int64
+	code    int
+	bytes   int64
+	secrets *redact.Set
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -161,9 +174,15 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.code == 0 {
 		w.code = http.StatusOK
 	}
-	n, err := w.ResponseWriter.Write(b)
+	// The one output boundary of every answer: nothing the server holds,
+	// nor anything this request's work touched, leaves unscrubbed.
+	clean := w.secrets.Bytes(b)
+	n, err := w.ResponseWriter.Write(clean)
 	w.bytes += int64(n)
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // Unwrap lets http.ResponseController reach the connection.
@@ -175,7 +194,9 @@ const unmatchedRoute = "unmatched"
 // ServeHTTP routes a request and records its log line and metrics.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
+	reqSecrets := redact.New(s.secrets)
+	r = r.WithContext(redact.NewContext(r.Context(), reqSecrets))
+	sw := &statusWriter{ResponseWriter: w, secrets: reqSecrets}
 	h, route := s.mux.Handler(r)
 	defer func() {
 		if v := recover(); v != nil {

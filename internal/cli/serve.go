@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/augurproj/augur/redact"
 	"io"
 	"log/slog"
 	"net"
@@ -225,6 +226,9 @@ func serveRun(cmd *cobra.Command, opts *ServeOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
+	secrets := redact.FromContext(ctx)
+	secrets.Add(token)
+	logger = slog.New(redact.Handler(logger.Handler(), secrets))
 	maxBody, err := parseByteSize(opts.MaxBody)
 	if err != nil {
 		return badInput(fmt.Errorf("--max-body %w", err))
@@ -280,6 +284,7 @@ func serveRun(cmd *cobra.Command, opts *ServeOptions) error {
 		Service: svc, Logger: logger, Metrics: m, Token: token, MaxBody: maxBody,
 		RequestTimeout: opts.RequestTimeout, ShutdownGrace: opts.ShutdownGrace,
 		Canaries: canaries, Probes: probes, TLSCertFile: opts.TLSCert, TLSKeyFile: opts.TLSKey,
+		Secrets: secrets,
 	})
 	if err != nil {
 		return badInput(err)

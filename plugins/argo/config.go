@@ -333,6 +333,7 @@ func (c *Config) secretValues() secrets {
 		s.add(vs...)
 	}
 	for _, a := range []string{c.Address, templateAddress(c.Template)} {
+		s.addURL(a)
 		if u, err := url.Parse(a); err == nil && u.User != nil {
 			pw, _ := u.User.Password()
 			s.add(u.User.Username(), pw, u.User.String(),
