@@ -74,6 +74,10 @@ const maxSteps = 32
 // decision. Post-rollout and event hooks the decision calls for are run
 // afterwards and recorded in Decision.Hooks.
 func (e *Engine) Tick(ctx context.Context, req TickRequest) (analysis.Decision, error) {
+	if err := analysis.ValidateStatus(req.Status); err != nil {
+		// Never act on a status out of range: it would advance or promote.
+		return analysis.Decision{}, fmt.Errorf("tick %s.%s: %w", req.Canary.Metadata.Name, req.Canary.Metadata.Namespace, err)
+	}
 	in := analysis.Input{
 		Canary:       req.Canary,
 		MeshProvider: e.opts.MeshProvider,
