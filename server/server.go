@@ -401,8 +401,8 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 
 // Serve answers requests on ln until ctx is done, then shuts down
 // gracefully: it stops accepting connections and lets in-flight requests
-// finish for up to Options.ShutdownGrace before cancelling them. It returns
-// nil after a graceful shutdown.
+// finish for up to Options.ShutdownGrace before cancelling them; each
+// cancelled request is answered 503. It returns nil after a shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Requests must outlive ctx (that is the point of a graceful
 	// shutdown); they are cancelled only when the grace period is over.
@@ -436,13 +436,25 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	err := srv.Shutdown(sctx)
 	<-errc
 	if err != nil {
+		// The grace period is over: cancel what is still running, and let
+		// each cancelled request answer (503, "request cancelled") before
+		// the connections close. A shutdown is not an error of the input.
+		s.opts.Logger.Warn("shutdown grace period over: cancelling in-flight requests", "grace", s.opts.ShutdownGrace)
 		cancelBase()
-		_ = srv.Close()
-		return fmt.Errorf("shutdown: in-flight requests did not finish within %s: %w", s.opts.ShutdownGrace, err)
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelledAnswerTime)
+		defer cancel()
+		if err := srv.Shutdown(actx); err != nil {
+			s.opts.Logger.Warn("closing connections of requests that did not answer", "error", err.Error())
+			_ = srv.Close()
+		}
 	}
 	s.opts.Logger.Info("shut down")
 	return nil
 }
+
+// cancelledAnswerTime is how long requests cancelled at the end of the
+// shutdown grace period get to send their 503.
+const cancelledAnswerTime = 5 * time.Second
 
 // sortedKeys returns a map's keys in order.
 func sortedKeys[V any](m map[string]V) []string {
