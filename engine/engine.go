@@ -95,9 +95,17 @@ func (e *Engine) provider(cfg metrics.Config) (metrics.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(e.providers) >= maxCachedProviders {
+		// Bounded: request bodies can carry arbitrary provider headers,
+		// and the key holds header and credential values.
+		clear(e.providers)
+	}
 	e.providers[key] = p
 	return p, nil
 }
+
+// maxCachedProviders bounds the provider cache.
+const maxCachedProviders = 256
 
 // Evaluate runs every plan's query at time at (zero: now) concurrently,
 // bounded by Options.Concurrency, each under its own timeout, and returns the

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // ErrDuplicateKey is returned (wrapped) by DuplicateJSONKey.
@@ -113,4 +115,52 @@ func DuplicateJSONKey(b []byte, root string) error {
 			after()
 		}
 	}
+}
+
+// DuplicateKey is DuplicateJSONKey for YAML or JSON text (a stream of
+// documents): the first mapping key given twice at any depth, in one pass
+// over the parsed nodes. Syntax errors are left to the decoder (nil).
+func DuplicateKey(b []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			return nil
+		}
+		if err := duplicateNode(&doc, ""); err != nil {
+			return err
+		}
+	}
+}
+
+func duplicateNode(n *yaml.Node, path string) error {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := path
+			if n.Kind == yaml.SequenceNode {
+				p = path + "[" + strconv.Itoa(i) + "]"
+			}
+			if err := duplicateNode(c, p); err != nil {
+				return err
+			}
+		}
+	case yaml.MappingNode:
+		seen := make(map[string]struct{}, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			if _, dup := seen[k]; dup && n.Content[i].Kind == yaml.ScalarNode && k != "<<" {
+				return &DuplicateKeyError{Path: path, Key: k}
+			}
+			seen[k] = struct{}{}
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if err := duplicateNode(n.Content[i+1], p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

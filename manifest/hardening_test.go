@@ -74,3 +74,36 @@ func TestSingleLineJSONIsLinear(t *testing.T) {
 		t.Errorf("%d bytes on one line took %s", len(src), took)
 	}
 }
+
+// TestTooManyMetrics: a Canary's metrics are bounded (10,000 used to cost
+// 24 s of CPU); the error names the field and the limit.
+func TestTooManyMetrics(t *testing.T) {
+	var b strings.Builder
+	for i := range MaxMetrics + 1 {
+		fmt.Fprintf(&b, "    - {name: m%d, query: up, thresholdRange: {min: 1}}\n", i)
+	}
+	src := "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata: {name: p, namespace: t}\nspec:\n  targetRef: {apiVersion: apps/v1, kind: Deployment, name: p}\n" +
+		"  analysis:\n    interval: 1m\n    threshold: 1\n    metrics:\n" + b.String()
+	set, err := DecodeBytes([]byte(src), "c.yaml")
+	if err == nil {
+		err = Validate(set)
+	}
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("spec.analysis.metrics: %d metrics; augur evaluates at most %d", MaxMetrics+1, MaxMetrics)) {
+		t.Errorf("error %.300v", err)
+	}
+}
+
+func TestDuplicateKeyYAML(t *testing.T) {
+	for in, want := range map[string]string{
+		"status:\n  canaryWeight: 10\n  canaryWeight: 90\n": `status: key "canaryWeight" is given twice`,
+		`{"a":{"b":[{"c":1,"c":2}]}}`:                       `a.b[0]: key "c" is given twice`,
+		"a: 1\n---\nb: {c: 1}\nb: 2\n":                      `key "b" is given twice`,
+	} {
+		if err := DuplicateKey([]byte(in)); err == nil || err.Error() != want {
+			t.Errorf("%q: %v, want %s", in, err, want)
+		}
+	}
+	if err := DuplicateKey([]byte("a: {b: 1}\nc: {b: 1}\n")); err != nil {
+		t.Error(err)
+	}
+}

@@ -102,3 +102,21 @@ func TestManyKeysAreCheap(t *testing.T) {
 		})
 	}
 }
+
+// TestMetricSeriesBounded: invented metric names do not grow /metrics
+// without bound.
+func TestMetricSeriesBounded(t *testing.T) {
+	m := NewMetrics(0, nil)
+	for i := range 1000 {
+		m.trackMetric("test", "podinfo", fmt.Sprintf("m%d", i))
+	}
+	n := 0
+	for i := range 1000 {
+		if m.trackMetric("test", "podinfo", fmt.Sprintf("m%d", i)) {
+			n++
+		}
+	}
+	if n != MaxMetricSeriesPerCanary {
+		t.Errorf("%d metric series, want %d", n, MaxMetricSeriesPerCanary)
+	}
+}

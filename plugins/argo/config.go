@@ -18,6 +18,7 @@ import (
 
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/engine"
+	"github.com/augurproj/augur/manifest"
 	"github.com/augurproj/augur/service"
 )
 
@@ -174,6 +175,10 @@ func parseConfig(metric v1alpha1.Metric, defaultTimeout time.Duration) (*parsed,
 		slices.Sort(keys)
 		return nil, configErrorf("metric %q has no configuration under provider.plugin[%q] (found keys %q); "+
 			"the key must equal the plugin's name in the argo-rollouts-config ConfigMap", metric.Name, PluginName, keys)
+	}
+	if err := manifest.DuplicateJSONKey(raw, ""); err != nil {
+		// encoding/json would take the last one silently.
+		return nil, configErrorf("%s", rawSecrets(raw).scrub(err.Error()))
 	}
 	var c Config
 	dec := json.NewDecoder(bytes.NewReader(raw))
