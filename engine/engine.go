@@ -14,6 +14,7 @@ import (
 
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/metrics"
+	"github.com/augurproj/augur/redact"
 	"github.com/augurproj/augur/templates"
 )
 
@@ -94,9 +95,17 @@ func (e *Engine) provider(cfg metrics.Config) (metrics.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(e.providers) >= maxCachedProviders {
+		// Bounded: request bodies can carry arbitrary provider headers,
+		// and the key holds header and credential values.
+		clear(e.providers)
+	}
 	e.providers[key] = p
 	return p, nil
 }
+
+// maxCachedProviders bounds the provider cache.
+const maxCachedProviders = 256
 
 // Evaluate runs every plan's query at time at (zero: now) concurrently,
 // bounded by Options.Concurrency, each under its own timeout, and returns the
@@ -273,7 +282,24 @@ func observationFor(p *MetricPlan) analysis.Observation {
 	}
 }
 
+// classify turns a query error into the observation's error, with every
+// credential of the metric's provider scrubbed from its text (a backend or
+// a proxy may echo request headers; the provider scrubs too, but not every
+// provider is ours).
 func classify(p *MetricPlan, err error) *analysis.ObservationError {
+	oe := classifyRaw(p, err)
+	oe.Message = providerSecrets(p).String(oe.Message)
+	return oe
+}
+
+// providerSecrets are the credentials of the plan's provider.
+func providerSecrets(p *MetricPlan) *redact.Set {
+	s := redact.New(nil)
+	p.Provider.Redact(s)
+	return s
+}
+
+func classifyRaw(p *MetricPlan, err error) *analysis.ObservationError {
 	kind := analysis.ErrKindQuery
 	var pe *providerError
 	switch {

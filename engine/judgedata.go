@@ -49,7 +49,7 @@ func (e *Engine) judged(ctx context.Context, p *MetricPlan, w analysis.JudgeWind
 	jp := p.Judge
 	j := &analysis.Judged{Config: jp.Config, Window: w, Queries: jp.Queries}
 	fail := func(kind analysis.ErrorKind, err error) *analysis.Judged {
-		j.Err = &analysis.ObservationError{Kind: kind, Message: err.Error()}
+		j.Err = &analysis.ObservationError{Kind: kind, Message: providerSecrets(p).String(err.Error())}
 		return j
 	}
 	prov, err := e.provider(p.Provider)

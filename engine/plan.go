@@ -9,6 +9,7 @@ import (
 
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/metrics"
+	"github.com/augurproj/augur/redact"
 	"github.com/augurproj/augur/templates"
 )
 
@@ -126,6 +127,7 @@ func (e *Engine) PlanFor(ctx context.Context, c *analysis.Canary, opts PlanOptio
 		server = c.Spec.MetricsServer
 	}
 	builtinProvider := metrics.Config{Type: PrometheusType, Address: server, Timeout: e.opts.QueryTimeout}
+	builtinProvider.Redact(redact.FromContext(ctx))
 
 	var plans []MetricPlan
 	for _, m := range a.Metrics {
@@ -286,6 +288,8 @@ func (e *Engine) planTemplate(ctx context.Context, c *analysis.Canary, m analysi
 		}
 		prov.Credentials = data
 	}
+	// Whatever the request's output boundary is scrubs these too.
+	prov.Redact(redact.FromContext(ctx))
 	p.Provider = prov
 	src := judgeSource{text: mt.Spec.Query, name: p.Template, model: model(c, p.Interval, m.TemplateVariables)}
 	p.Query, p.Err = e.render(src.name, mt.Spec.Query, src.model)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/augurproj/augur/analysis"
+	"github.com/augurproj/augur/redact"
 	"github.com/augurproj/augur/webhooks"
 )
 
@@ -73,6 +74,10 @@ const maxSteps = 32
 // decision. Post-rollout and event hooks the decision calls for are run
 // afterwards and recorded in Decision.Hooks.
 func (e *Engine) Tick(ctx context.Context, req TickRequest) (analysis.Decision, error) {
+	if err := analysis.ValidateStatus(req.Status); err != nil {
+		// Never act on a status out of range: it would advance or promote.
+		return analysis.Decision{}, fmt.Errorf("tick %s.%s: %w", req.Canary.Metadata.Name, req.Canary.Metadata.Namespace, err)
+	}
 	in := analysis.Input{
 		Canary:       req.Canary,
 		MeshProvider: e.opts.MeshProvider,
@@ -227,7 +232,7 @@ func (e *Engine) afterDecision(ctx context.Context, req *TickRequest, checksum s
 			hook := webhooks.Hook{Name: h.Name, URL: h.URL, Type: string(h.Type), Metadata: hookMetadata(h)}
 			p := webhooks.EventPayload(hook, webhooks.Event{
 				Name: req.Canary.Metadata.Name, Namespace: req.Canary.Metadata.Namespace,
-				Phase: string(d.Status.Phase), Message: ev.Message, Type: webhooks.EventType(ev.Type), Time: req.Now,
+				Phase: string(d.Status.Phase), Message: redact.FromContext(ctx).String(ev.Message), Type: webhooks.EventType(ev.Type), Time: req.Now,
 			})
 			p.Checksum = checksum
 			err := e.callOne(ctx, req, h, p)

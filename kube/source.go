@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/augurproj/augur/redact"
 	"os"
 	"time"
 
@@ -59,6 +60,11 @@ func New(ctx context.Context, opts Options) (*Source, error) {
 		return nil, err
 	}
 	cfg := rest.CopyConfig(cc.rest)
+	// The cluster credentials must never be echoed by anything augur prints.
+	if rs := redact.FromContext(ctx); rs != nil {
+		rs.Add(cfg.BearerToken, cfg.Password)
+		rs.AddURL(cfg.Host)
+	}
 	cfg.UserAgent = UserAgent
 	cfg.QPS, cfg.Burst = clientQPS, clientBurst
 	dyn, err := dynamic.NewForConfig(cfg)

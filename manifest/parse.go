@@ -79,6 +79,10 @@ type jsonParser struct {
 	lines []int // offsets of line starts
 	prev  int   // offset after the previous token
 	depth int   // nesting of the value being read
+	// The last position computed: positions are asked for in increasing
+	// order, so the column is counted on from there, not from the start
+	// of the line (a single-line document would make that quadratic).
+	lastOff, lastLine, lastCol int
 }
 
 // maxJSONDepth is the deepest nesting parseJSON reads, as yaml.v3's limit.
@@ -193,7 +197,13 @@ func (p *jsonParser) value(top bool) (*yaml.Node, error) {
 func (p *jsonParser) pos(off int) Position {
 	off = min(off, len(p.b))
 	i := sort.Search(len(p.lines), func(i int) bool { return p.lines[i] > off }) - 1
-	return Position{Line: i + 1, Column: utf8.RuneCount(p.b[p.lines[i]:off]) + 1}
+	from, col := p.lines[i], 0
+	if p.lastLine == i+1 && p.lastOff >= from && p.lastOff <= off {
+		from, col = p.lastOff, p.lastCol
+	}
+	col += utf8.RuneCount(p.b[from:off])
+	p.lastOff, p.lastLine, p.lastCol = off, i+1, col
+	return Position{Line: i + 1, Column: col + 1}
 }
 
 // syntaxError turns a JSON decoding error into an *Error with a position.

@@ -338,6 +338,14 @@ func (v *checker) analysis(path string, a *analysis.Analysis) {
 		oneOf(v, p+".severity", al.Severity, alertSeverities)
 		v.required(p+".providerRef.name", al.ProviderRef.Name)
 	}
+	if len(a.Metrics) > MaxMetrics {
+		v.errorf(path+".metrics", "%d metrics; augur evaluates at most %d per Canary", len(a.Metrics), MaxMetrics)
+		return
+	}
+	if len(a.Webhooks) > MaxWebhooks {
+		v.errorf(path+".webhooks", "%d webhooks; augur calls at most %d per Canary", len(a.Webhooks), MaxWebhooks)
+		return
+	}
 	names := map[string]int{}
 	for i := range a.Metrics {
 		v.metric(path+".metrics["+strconv.Itoa(i)+"]", &a.Metrics[i], i, names)
@@ -346,6 +354,13 @@ func (v *checker) analysis(path string, a *analysis.Analysis) {
 		v.webhook(path+".webhooks["+strconv.Itoa(i)+"]", &a.Webhooks[i])
 	}
 }
+
+// MaxMetrics and MaxWebhooks bound a Canary's analysis (Flagger sets no
+// limit; real canaries have a handful): every metric is a query per tick.
+const (
+	MaxMetrics  = 500
+	MaxWebhooks = 500
+)
 
 func (v *checker) metric(p string, m *analysis.Metric, i int, names map[string]int) {
 	if v.required(p+".name", m.Name) {

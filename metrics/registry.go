@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/augurproj/augur/redact"
 )
 
 // Constructor builds a Provider from its configuration.
@@ -53,4 +55,19 @@ func (r *Registry) Types() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Redact records every credential of c in s: secretRef values (and the
+// basic-auth header they make), header values and the address's password.
+func (c Config) Redact(s *redact.Set) {
+	for _, v := range c.Credentials {
+		s.Add(v)
+	}
+	if u, ok := c.Credentials["username"]; ok {
+		s.AddBasic(u, c.Credentials["password"])
+	}
+	for _, vs := range c.Headers {
+		s.Add(vs...)
+	}
+	s.AddURL(c.Address)
 }

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/encoding"
 
 	"github.com/augurproj/augur/analysis"
+	"github.com/augurproj/augur/manifest"
 	"github.com/augurproj/augur/service"
 )
 
@@ -87,9 +88,15 @@ func (p *AnalyzerPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, con
 // jsonCodec is a gRPC codec carrying the service's JSON types.
 type jsonCodec struct{}
 
-func (jsonCodec) Marshal(v any) ([]byte, error)      { return json.Marshal(v) }
-func (jsonCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
-func (jsonCodec) Name() string                       { return CodecName }
+func (jsonCodec) Marshal(v any) ([]byte, error) { return json.Marshal(v) }
+func (jsonCodec) Unmarshal(data []byte, v any) error {
+	// A member given twice would be last-wins in encoding/json.
+	if err := manifest.DuplicateJSONKey(data, ""); err != nil {
+		return fmt.Errorf("%w: %w", service.ErrBadRequest, err)
+	}
+	return json.Unmarshal(data, v)
+}
+func (jsonCodec) Name() string { return CodecName }
 
 func init() {
 	// The server picks a codec by the request's content-subtype, so the

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/manifest"
@@ -25,12 +27,40 @@ func badf(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", service.ErrBadRequest, fmt.Sprintf(format, a...))
 }
 
-// badList joins problems into one bad-request error, in order.
+// maxProblems bounds how many problems one error answer lists.
+const maxProblems = 20
+
+// maxProblemLen bounds each listed problem (a 900 KB unknown key is not
+// repeated back whole).
+const maxProblemLen = 1024
+
+// badList joins problems into one bad-request error, in order: at most
+// maxProblems of them, each at most maxProblemLen bytes.
 func badList(msgs []string) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	return badf("%s", strings.Join(msgs, "; "))
+	more := len(msgs) - maxProblems
+	msgs = msgs[:min(len(msgs), maxProblems)]
+	out := make([]string, len(msgs), len(msgs)+1)
+	for i, m := range msgs {
+		out[i] = clip(m, maxProblemLen)
+	}
+	if more > 0 {
+		out = append(out, fmt.Sprintf("and %d more problems", more))
+	}
+	return badf("%s", strings.Join(out, "; "))
+}
+
+// clip cuts s to at most n bytes without splitting a UTF-8 sequence.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // readBody reads the whole body, at most limit bytes.
@@ -67,18 +97,25 @@ func objectFields(b []byte, what string) ([]field, error) {
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return nil, badf("%s: want a JSON object, got %s", what, describeToken(tok))
 	}
+	// Members given twice at any depth (status, values, readiness, webhook
+	// metadata…) would be resolved to the last one by encoding/json: one
+	// linear pass finds them first.
+	var dup *manifest.DuplicateKeyError
+	if errors.As(manifest.DuplicateJSONKey(b, ""), &dup) {
+		return nil, badf("%s: field %q given twice", clip(cmp.Or(dup.Path, what), maxProblemLen), clip(dup.Key, maxProblemLen))
+	}
 	var out []field
+	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, badf("%s: %s", what, jsonMessage(err))
 		}
 		name, _ := tok.(string) // object keys are always strings
-		for _, f := range out {
-			if f.name == name {
-				return nil, badf("%s: field %q given twice", what, name)
-			}
+		if seen[name] {
+			return nil, badf("%s: field %q given twice", what, clip(name, maxProblemLen))
 		}
+		seen[name] = true
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return nil, badf("%s: %s", join(what, name), jsonMessage(err))
@@ -195,6 +232,7 @@ func typeName(t reflect.Type) string {
 
 // unknownField reports a member the request type does not have.
 func unknownField(path, name string, known []string) string {
+	name = clip(name, 128)
 	msg := fmt.Sprintf("%s: unknown field %q", join(path, name), name)
 	if s := suggest(name, known); s != "" {
 		return msg + fmt.Sprintf(" (did you mean %q?)", s)
@@ -205,6 +243,9 @@ func unknownField(path, name string, known []string) string {
 // suggest returns the known name closest to name, if it is close enough to
 // be a typo.
 func suggest(name string, known []string) string {
+	if len(name) > 64 {
+		return "" // not a typo of a field name; and editDistance is quadratic
+	}
 	best, bestD := "", 0
 	for _, k := range known {
 		d := editDistance(strings.ToLower(name), strings.ToLower(k))
@@ -365,6 +406,17 @@ func decodeObjects(canary json.RawMessage, templates []json.RawMessage) (*manife
 	}
 	if err := manifest.Validate(set); err != nil {
 		return nil, badList(manifestMessages(err, objectPath))
+	}
+	for i, t := range set.Templates {
+		if t.Spec.Provider.SecretRef != nil {
+			// The request chooses the address: a Secret used with it would
+			// be sent wherever the caller says (docs/security.md).
+			msgs = append(msgs, fmt.Sprintf("metricTemplates[%d].spec.provider.secretRef: a MetricTemplate sent with a request may not use a Secret; "+
+				"augur uses Secrets only with MetricTemplates from the cluster or from -f files (docs/security.md)", i))
+		}
+	}
+	if len(msgs) > 0 {
+		return nil, badList(msgs)
 	}
 	return set, nil
 }

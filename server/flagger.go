@@ -513,13 +513,13 @@ func (s *Server) webhookRequest(w http.ResponseWriter, r *http.Request, endpoint
 		s.webhookError(w, r, endpoint, err)
 		return p, spec, false
 	}
+	if !s.authorizedBody(r, b) {
+		s.unauthorized(w, false)
+		return p, spec, false
+	}
 	p, err = decodePayload(b)
 	if err != nil {
 		s.webhookError(w, r, endpoint, err)
-		return p, spec, false
-	}
-	if !s.authorized(r, p.Metadata[KeyToken]) {
-		s.unauthorized(w, false)
 		return p, spec, false
 	}
 	delete(p.Metadata, KeyToken)
@@ -674,13 +674,13 @@ func (s *Server) gateChange(w http.ResponseWriter, r *http.Request, open bool) {
 		answerText(w, statusOf(err), "augur: "+trimBad(err.Error()))
 		return
 	}
+	if !s.authorizedBody(r, b) {
+		s.unauthorized(w, false)
+		return
+	}
 	p, err := decodePayload(b)
 	if err != nil {
 		answerText(w, statusOf(err), "augur: "+trimBad(err.Error()))
-		return
-	}
-	if !s.authorized(r, p.Metadata[KeyToken]) {
-		s.unauthorized(w, false)
 		return
 	}
 	k := gateKey(p.Namespace, p.Name)

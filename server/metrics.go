@@ -23,6 +23,11 @@ import (
 // would otherwise become a series that lives until the process restarts.
 const DefaultMaxCanaries = 1000
 
+// MaxMetricSeriesPerCanary bounds the flagger_canary_metric_analysis series
+// of one canary: a request invents its metric names, and 60,000 of them
+// used to become 60,000 series.
+const MaxMetricSeriesPerCanary = 50
+
 // Query error kinds counted by augur_query_errors_total.
 const (
 	// QueryErrNoValues is an empty result or NaN.
@@ -57,6 +62,7 @@ type Metrics struct {
 	tick        *prometheus.HistogramVec
 
 	mu      sync.Mutex
+	metricN map[string]map[string]struct{} // canary → metric names with a series
 	max     int
 	tracked map[string]struct{}
 	warned  bool
@@ -116,6 +122,7 @@ func NewMetrics(maxCanaries int, logger *slog.Logger) *Metrics {
 		}, []string{"name", "namespace"}),
 		max:     maxCanaries,
 		tracked: map[string]struct{}{},
+		metricN: map[string]map[string]struct{}{},
 		log:     logger,
 	}
 	m.reg.MustRegister(m.requests, m.latency, m.decisions, m.queryErrors, m.checks,
@@ -160,6 +167,27 @@ func (m *Metrics) track(namespace, name string) bool {
 	return true
 }
 
+// trackMetric reports whether a tracked canary's metric may have a series:
+// at most MaxMetricSeriesPerCanary names per canary.
+func (m *Metrics) trackMetric(namespace, name, metric string) bool {
+	key := namespace + "/" + name
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	names := m.metricN[key]
+	if names == nil {
+		names = map[string]struct{}{}
+		m.metricN[key] = names
+	}
+	if _, ok := names[metric]; ok {
+		return true
+	}
+	if len(names) >= MaxMetricSeriesPerCanary {
+		return false
+	}
+	names[metric] = struct{}{}
+	return true
+}
+
 // metricValue is a check's value the way Flagger's gauge holds it.
 func metricValue(c analysis.Check) (float64, bool) {
 	if c.Value == nil {
@@ -177,7 +205,7 @@ func (m *Metrics) observeChecks(target, namespace string, checks []analysis.Chec
 		return
 	}
 	for _, c := range checks {
-		if v, ok := metricValue(c); ok {
+		if v, ok := metricValue(c); ok && m.trackMetric(namespace, target, c.Metric) {
 			m.analysis.WithLabelValues(target, namespace, c.Metric).Set(v)
 		}
 	}
@@ -206,7 +234,7 @@ func (m *Metrics) observeDecision(c *analysis.Canary, d analysis.Decision, took 
 	m.weight.WithLabelValues(target, ns).Set(float64(d.Weights.Canary))
 	m.tick.WithLabelValues(target, ns).Observe(took.Seconds())
 	for _, ch := range d.Checks {
-		if v, ok := metricValue(ch); ok {
+		if v, ok := metricValue(ch); ok && m.trackMetric(ns, target, ch.Metric) {
 			m.analysis.WithLabelValues(target, ns, ch.Metric).Set(v)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/augurproj/augur/redact"
 	"github.com/augurproj/augur/service"
 )
 
@@ -74,6 +75,9 @@ type Options struct {
 	Gates GateKV
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Secrets are credentials of the process besides Token (a kube token,
+	// say) scrubbed from every answer and log record.
+	Secrets *redact.Set
 }
 
 // Server is augur's HTTP transport: the JSON API (/v1), Flagger's webhook
@@ -87,6 +91,10 @@ type Server struct {
 	token   [sha256.Size]byte
 	tls     *certReloader
 	probeMu chan struct{}
+	// secrets are the credentials the server itself holds (its token);
+	// each request scrubs its answer and log records with them and with
+	// the credentials its own work touched (redact.FromContext).
+	secrets *redact.Set
 }
 
 // New returns a Server.
@@ -112,6 +120,9 @@ func New(opts Options) (*Server, error) {
 	if opts.Gates == nil {
 		opts.Gates = NewMemoryGates(opts.MaxGates)
 	}
+	secrets := redact.New(opts.Secrets)
+	secrets.Add(opts.Token)
+	opts.Logger = slog.New(redact.Handler(opts.Logger.Handler(), secrets))
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(0, opts.Logger)
 	}
@@ -120,6 +131,7 @@ func New(opts Options) (*Server, error) {
 		gates:   &gates{kv: opts.Gates, now: opts.Now},
 		token:   sha256.Sum256([]byte(opts.Token)),
 		probeMu: make(chan struct{}, 1),
+		secrets: secrets,
 	}
 	if (opts.TLSCertFile == "") != (opts.TLSKeyFile == "") {
 		return nil, errors.New("server: TLS needs both a certificate and a key file")
@@ -158,8 +170,9 @@ func (s *Server) Handler() http.Handler { return s }
 // statusWriter records what a handler wrote.
 type statusWriter struct {
 	http.ResponseWriter
-	code  int
-	bytes int64
+	code    int
+	bytes   int64
+	secrets *redact.Set
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -173,9 +186,15 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.code == 0 {
 		w.code = http.StatusOK
 	}
-	n, err := w.ResponseWriter.Write(b)
+	// The one output boundary of every answer: nothing the server holds,
+	// nor anything this request's work touched, leaves unscrubbed.
+	clean := w.secrets.Bytes(b)
+	n, err := w.ResponseWriter.Write(clean)
 	w.bytes += int64(n)
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // Unwrap lets http.ResponseController reach the connection.
@@ -187,7 +206,9 @@ const unmatchedRoute = "unmatched"
 // ServeHTTP routes a request and records its log line and metrics.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
+	reqSecrets := redact.New(s.secrets)
+	r = r.WithContext(redact.NewContext(r.Context(), reqSecrets))
+	sw := &statusWriter{ResponseWriter: w, secrets: reqSecrets}
 	h, route := s.mux.Handler(r)
 	defer func() {
 		if v := recover(); v != nil {
@@ -392,8 +413,8 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 
 // Serve answers requests on ln until ctx is done, then shuts down
 // gracefully: it stops accepting connections and lets in-flight requests
-// finish for up to Options.ShutdownGrace before cancelling them. It returns
-// nil after a graceful shutdown.
+// finish for up to Options.ShutdownGrace before cancelling them; each
+// cancelled request is answered 503. It returns nil after a shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Requests must outlive ctx (that is the point of a graceful
 	// shutdown); they are cancelled only when the grace period is over.
@@ -427,13 +448,25 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	err := srv.Shutdown(sctx)
 	<-errc
 	if err != nil {
+		// The grace period is over: cancel what is still running, and let
+		// each cancelled request answer (503, "request cancelled") before
+		// the connections close. A shutdown is not an error of the input.
+		s.opts.Logger.Warn("shutdown grace period over: cancelling in-flight requests", "grace", s.opts.ShutdownGrace)
 		cancelBase()
-		_ = srv.Close()
-		return fmt.Errorf("shutdown: in-flight requests did not finish within %s: %w", s.opts.ShutdownGrace, err)
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelledAnswerTime)
+		defer cancel()
+		if err := srv.Shutdown(actx); err != nil {
+			s.opts.Logger.Warn("closing connections of requests that did not answer", "error", err.Error())
+			_ = srv.Close()
+		}
 	}
 	s.opts.Logger.Info("shut down")
 	return nil
 }
+
+// cancelledAnswerTime is how long requests cancelled at the end of the
+// shutdown grace period get to send their 503.
+const cancelledAnswerTime = 5 * time.Second
 
 // sortedKeys returns a map's keys in order.
 func sortedKeys[V any](m map[string]V) []string {

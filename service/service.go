@@ -159,6 +159,9 @@ func (s *Service) Decide(ctx context.Context, req DecideRequest) (analysis.Decis
 	if err := validateJudges(&req.Canary, req.Judges, req.Score); err != nil {
 		return analysis.Decision{}, err
 	}
+	if err := analysis.ValidateStatus(req.Status); err != nil {
+		return analysis.Decision{}, bad("%s", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
 	evalAt, now := s.times(req.At)
 	tr := engine.TickRequest{
 		Canary: req.Canary, Status: req.Status, NewRevision: req.NewRevision, Readiness: req.Readiness,

@@ -24,6 +24,9 @@ var sprigFuncs = sync.OnceValue(func() template.FuncMap {
 	for _, n := range removedSprig {
 		delete(fm, n)
 	}
+	for _, n := range removedCrypto {
+		delete(fm, n)
+	}
 	fm["repeat"] = repeat
 	fm["indent"] = indent
 	fm["nindent"] = nindent

@@ -21,7 +21,8 @@ var flaggerNames = []string{"name", "namespace", "target", "service", "ingress",
 // binding holds the model the Flagger functions of one text/template read.
 // A binding is used by one execution at a time.
 type binding struct {
-	m Model
+	m      Model
+	budget budget
 }
 
 func (b *binding) funcs() template.FuncMap {
@@ -41,6 +42,42 @@ func (b *binding) funcs() template.FuncMap {
 // functions of base overridden by Flagger's (Flagger's names win).
 func newTemplate(name string, base template.FuncMap, b *binding) *template.Template {
 	return template.New(name).Option("missingkey=error").Funcs(base).Funcs(b.funcs())
+}
+
+// guarded are the functions of an execution bound to b: sprig's and
+// Flagger's, each call counted against b's budget.
+func (b *binding) guarded() template.FuncMap {
+	fm := make(template.FuncMap)
+	for k, v := range sprigFuncs() {
+		fm[k] = v
+	}
+	for k, v := range b.funcs() {
+		fm[k] = v
+	}
+	// text/template's builtins that build strings (printf "%s%s" $s $s
+	// doubles a string) are replaced by the same functions, guarded.
+	for k, v := range stringBuiltins {
+		fm[k] = v
+	}
+	return guard(fm, &b.budget)
+}
+
+// stringBuiltins are text/template's builtins that build strings.
+var stringBuiltins = template.FuncMap{
+	"print": fmt.Sprint, "printf": fmt.Sprintf, "println": fmt.Sprintln,
+	"html": template.HTMLEscaper, "js": template.JSEscaper, "urlquery": template.URLQueryEscaper,
+}
+
+// parseChecked parses text and refuses the constructs no budget bounds.
+func parseChecked(t *template.Template, text string) (*template.Template, error) {
+	t, err := t.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTree(t); err != nil {
+		return nil, fmt.Errorf("template: %s: %w", t.Name(), err)
+	}
+	return t, nil
 }
 
 // Template is a parsed query template. It is safe for concurrent use: each
@@ -63,7 +100,7 @@ type instance struct {
 // Compile parses text as a query template called name (the name appears in
 // error messages). A parse failure is an *Error with Stage StageParse.
 func Compile(name, text string) (*Template, error) {
-	t, err := newTemplate(name, sprigFuncs(), &binding{}).Parse(text)
+	t, err := parseChecked(newTemplate(name, sprigFuncs(), &binding{}), text)
 	if err != nil {
 		return nil, newError(name, StageParse, err)
 	}
@@ -83,6 +120,7 @@ func (t *Template) Execute(m Model) (string, error) {
 		return "", newError(t.name, StageExecute, err)
 	}
 	in.b.m = m
+	in.b.budget.reset()
 	out, buf, err := run(t.name, in.t, in.buf)
 	in.b.m = Model{}
 	if cap(buf) <= keepBuffer {
@@ -103,14 +141,16 @@ func (t *Template) get() (*instance, error) {
 		return nil, fmt.Errorf("template: %s: clone: %w", t.name, err)
 	}
 	b := &binding{}
-	c.Funcs(b.funcs())
+	c.Funcs(b.guarded())
 	return &instance{t: c, b: b}, nil
 }
 
 // Render compiles and executes text in one step. Use Compile when the same
 // text is rendered more than once.
 func Render(name, text string, m Model) (string, error) {
-	t, err := newTemplate(name, sprigFuncs(), &binding{m: m}).Parse(text)
+	b := &binding{m: m}
+	b.budget.reset()
+	t, err := parseChecked(newTemplate(name, b.guarded(), b), text)
 	if err != nil {
 		return "", newError(name, StageParse, err)
 	}

@@ -239,11 +239,11 @@ func TestErrors(t *testing.T) {
 			msg: `template excution failed: template: q:1:3: executing "q" at <fail "no cluster">: error calling fail: no cluster`,
 		},
 		{
-			name: "endless recursion", text: `{{ define "a" }}{{ template "a" }}{{ end }}{{ template "a" }}`, stage: StageExecute, line: 1, col: 28,
-			msg: `template excution failed: template: q:1:28: executing "a" at <{{template "a"}}>: exceeded maximum template depth (100000)`,
+			name: "endless recursion", text: `{{ define "a" }}{{ template "a" }}{{ end }}{{ template "a" }}`, stage: StageParse,
+			msg: `template parsing failed: template: q: template "a" calls itself: recursive templates are not supported in a query template`,
 		},
 		{
-			name: "output too large", text: `{{ range 2000000 }}xx{{ end }}`, stage: StageExecute, is: ErrTooLarge,
+			name: "output too large", text: `{{ range until 600000 }}xx{{ end }}`, stage: StageExecute, is: ErrTooLarge,
 			msg: `template excution failed: template: q: output exceeds 1048576 bytes: rendered text too large`,
 		},
 		{
@@ -387,7 +387,7 @@ func TestFlaggerNamesWin(t *testing.T) {
 func TestSprigFunctionSet(t *testing.T) {
 	var want []string
 	for n := range sprig.TxtFuncMap() {
-		if !slices.Contains([]string{"env", "expandenv", "getHostByName"}, n) {
+		if !slices.Contains([]string{"env", "expandenv", "getHostByName"}, n) && !slices.Contains(removedCrypto, n) {
 			want = append(want, n)
 		}
 	}

@@ -133,6 +133,10 @@ func retryableStatus(status int) bool {
 // everything is retried except too many redirects, an unsupported scheme, an
 // invalid header and an untrusted certificate.
 func retryableError(err error) bool {
+	var re *readError
+	if errors.As(err, &re) {
+		return false // Flagger gives up at once on a body it cannot read
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		msg := ue.Error()
@@ -296,9 +300,21 @@ func (c *Client) Call(ctx context.Context, hook Hook, p Payload) error {
 	}
 }
 
-// attempt sends one request, bounded by timeout, and reads at most the capped
-// body of a failure answer. A failure body that cannot be read counts as a
-// transport error (so it is retried), where Flagger would give up at once.
+// readError is an answer whose body could not be read whole within the
+// attempt's timeout: the hook fails, and is not retried (as in Flagger).
+type readError struct {
+	code int
+	err  error
+}
+
+func (e *readError) Error() string {
+	return fmt.Sprintf("error reading body of the %d answer: %v", e.code, e.err)
+}
+func (e *readError) Unwrap() error { return e.err }
+
+// attempt sends one request, bounded by timeout, and reads the whole answer
+// (keeping at most the capped body of a failure answer). A body that cannot
+// be read whole in time fails the hook.
 func (c *Client) attempt(ctx context.Context, hc *http.Client, target string, body []byte, timeout time.Duration) answer {
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -320,12 +336,24 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, target string, bo
 	}()
 	a := answer{status: resp.StatusCode, header: resp.Header}
 	if IsSuccess(resp.StatusCode) {
+		// A hook passes only when its whole answer arrived in time: Flagger
+		// reads the whole body and fails the hook ("error reading body")
+		// when it cannot. Reading into io.Discard keeps memory constant;
+		// the attempt's timeout bounds the time.
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return answer{err: &readError{code: resp.StatusCode, err: err}}
+		}
 		return a
 	}
-	// One byte past the cap tells capBody that the body was cut.
+	// One byte past the cap tells capBody that the body was cut; the rest
+	// is read (and discarded) so that a body that breaks off fails the hook
+	// as Flagger's io.ReadAll does.
 	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(c.maxBody)+1))
+	if err == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+	}
 	if err != nil {
-		return answer{err: fmt.Errorf("reading the %d response body: %w", resp.StatusCode, err)}
+		return answer{err: &readError{code: resp.StatusCode, err: err}}
 	}
 	a.body = capBody(b, c.maxBody)
 	return a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/augurproj/augur/redact"
 	"io"
 	"os"
 	"os/signal"
@@ -57,7 +58,19 @@ func Main() int {
 }
 
 // Run executes augur with args and returns the exit code.
+//
+// Every credential the command comes to hold (provider secrets and
+// headers, URL passwords, the serve token, the kube token) is recorded in
+// a redact.Set carried by ctx and scrubbed from both output streams.
 func Run(ctx context.Context, ios *IOStreams, args []string) int {
+	secrets := redact.FromContext(ctx)
+	if secrets == nil {
+		secrets = redact.New(nil)
+		ctx = redact.NewContext(ctx, secrets)
+	}
+	clean := *ios
+	clean.Out, clean.ErrOut = redact.Writer(ios.Out, secrets), redact.Writer(ios.ErrOut, secrets)
+	ios = &clean
 	cmd := NewRootCmd(ios)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)

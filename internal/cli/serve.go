@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/augurproj/augur/redact"
 	"io"
 	"log/slog"
 	"net"
@@ -227,6 +228,9 @@ func serveRun(cmd *cobra.Command, opts *ServeOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
+	secrets := redact.FromContext(ctx)
+	secrets.Add(token)
+	logger = slog.New(redact.Handler(logger.Handler(), secrets))
 	maxBody, err := parseByteSize(opts.MaxBody)
 	if err != nil {
 		return badInput(fmt.Errorf("--max-body %w", err))
@@ -288,6 +292,7 @@ func serveRun(cmd *cobra.Command, opts *ServeOptions) error {
 		Canaries: canaries, Probes: probes, TLSCertFile: opts.TLSCert, TLSKeyFile: opts.TLSKey,
 		Preflight: preflightFor(in.cluster),
 		Gates:     gates,
+		Secrets:   secrets,
 	})
 	if err != nil {
 		return badInput(err)

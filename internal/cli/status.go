@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/augurproj/augur/analysis"
+	"github.com/augurproj/augur/manifest"
 )
 
 // readStatus reads a status file (JSON or YAML). It accepts a bare status
@@ -24,6 +25,12 @@ func readStatus(path string, ios *IOStreams) (analysis.CanaryStatus, error) {
 	}
 	if err != nil {
 		return analysis.CanaryStatus{}, fmt.Errorf("--status: %w", err)
+	}
+	// A key given twice would be last-wins below: refuse it, at any depth.
+	for _, dup := range []error{manifest.DuplicateJSONKey(b, ""), manifest.DuplicateKey(b)} {
+		if dup != nil {
+			return analysis.CanaryStatus{}, fmt.Errorf("--status %s: %w", path, dup)
+		}
 	}
 	j, err := yaml.YAMLToJSON(b)
 	if err != nil {

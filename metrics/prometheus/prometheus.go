@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/augurproj/augur/metrics"
+	"github.com/augurproj/augur/redact"
 )
 
 // Type is the provider type this package registers (MetricTemplate
@@ -44,6 +45,10 @@ type Provider struct {
 	api     queryAPI
 	timeout time.Duration
 	logger  *slog.Logger
+	// secrets are the configuration's credentials, scrubbed from every
+	// error and log record the provider produces (a server or proxy may
+	// echo request headers in an error).
+	secrets *redact.Set
 }
 
 var (
@@ -117,7 +122,10 @@ func New(cfg metrics.Config, opts ...Option) (*Provider, error) {
 	if rt == nil {
 		rt = sharedTransport(cfg.InsecureSkipVerify)
 	}
-	inner, err := api.NewClient(api.Config{Address: u.String(), Client: &http.Client{Transport: rt}})
+	secrets := redact.New(nil)
+	cfg.Redact(secrets)
+	hc := &http.Client{Transport: capBody{rt}, CheckRedirect: dropCredentialsOffHost(cfg.Headers)}
+	inner, err := api.NewClient(api.Config{Address: u.String(), Client: hc})
 	if err != nil {
 		return nil, invalidAddress(u.Redacted(), "", err)
 	}
@@ -136,6 +144,7 @@ func New(cfg metrics.Config, opts ...Option) (*Provider, error) {
 		api:     v1.NewAPI(&wireClient{inner: inner, header: header, auth: auth}),
 		timeout: timeout,
 		logger:  o.logger,
+		secrets: secrets,
 	}, nil
 }
 
@@ -145,7 +154,12 @@ func parseAddress(address string) (*url.URL, error) {
 	}
 	u, err := url.Parse(address)
 	if err != nil {
-		return nil, invalidAddress(address, "", err)
+		// url.Error repeats the whole address, password included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, invalidAddress(redact.URL(address), "", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, invalidAddress(u.Redacted(), fmt.Sprintf("scheme %q is not http or https", u.Scheme), nil)
@@ -223,6 +237,11 @@ func newTransport(tlsConfig *tls.Config) *http.Transport {
 // several series or a non-empty matrix is metrics.ErrMultipleValues; a
 // string or a native histogram is an error. Server errors are *APIError.
 func (p *Provider) Query(ctx context.Context, query string, at time.Time) (float64, error) {
+	f, err := p.query(ctx, query, at)
+	return f, p.secrets.Error(err)
+}
+
+func (p *Provider) query(ctx context.Context, query string, at time.Time) (float64, error) {
 	q := collapseSpace(query)
 	qctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
@@ -242,6 +261,11 @@ func (p *Provider) Query(ctx context.Context, query string, at time.Time) (float
 // at step resolution and returns every series of the resulting matrix, in
 // the server's order. An empty matrix is an empty slice and no error.
 func (p *Provider) QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) ([]metrics.Series, error) {
+	series, err := p.queryRange(ctx, query, start, end, step)
+	return series, p.secrets.Error(err)
+}
+
+func (p *Provider) queryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) ([]metrics.Series, error) {
 	q := collapseSpace(query)
 	switch {
 	case start.IsZero() || end.IsZero():
@@ -273,7 +297,7 @@ func (p *Provider) classify(ctx context.Context, err error) error {
 	}
 	var ve *v1.Error
 	if errors.As(err, &ve) {
-		return &APIError{Type: string(ve.Type), Message: ve.Msg, Body: truncateBody([]byte(ve.Detail))}
+		return &APIError{Type: string(ve.Type), Message: truncateBody([]byte(ve.Msg)), Body: truncateBody([]byte(ve.Detail))}
 	}
 	return err
 }
@@ -283,11 +307,23 @@ func (p *Provider) logAnnotations(ctx context.Context, q string, warnings v1.War
 		return
 	}
 	if len(warnings) > 0 {
-		p.logger.WarnContext(ctx, "prometheus query returned warnings", slog.String("query", q), slog.Any("warnings", []string(warnings)))
+		p.logger.WarnContext(ctx, "prometheus query returned warnings", slog.String("query", q), slog.Any("warnings", p.annotations(warnings)))
 	}
 	if len(infos) > 0 {
-		p.logger.InfoContext(ctx, "prometheus query returned infos", slog.String("query", q), slog.Any("infos", []string(infos)))
+		p.logger.InfoContext(ctx, "prometheus query returned infos", slog.String("query", q), slog.Any("infos", p.annotations(infos)))
 	}
+}
+
+// maxAnnotations bounds how many warnings or infos of one answer are logged.
+const maxAnnotations = 16
+
+// annotations caps and scrubs a result's warnings or infos for the log.
+func (p *Provider) annotations(list []string) []string {
+	out := make([]string, 0, min(len(list), maxAnnotations))
+	for _, a := range list[:min(len(list), maxAnnotations)] {
+		out = append(out, p.secrets.String(truncateBody([]byte(a))))
+	}
+	return out
 }
 
 // reduce turns an instant-query result into one number.

@@ -255,7 +255,7 @@ func TestNewAddress(t *testing.T) {
 		{name: "relative", address: "/api", wantErr: `scheme "" is not http or https`},
 		{name: "ftp", address: "ftp://prometheus", wantErr: `scheme "ftp" is not http or https`},
 		{name: "no-host", address: "http://", wantErr: "host is empty"},
-		{name: "unparsable", address: "http://[::1", wantErr: `prometheus address "http://[::1" is not a valid URL: parse`},
+		{name: "unparsable", address: "http://[::1", wantErr: `prometheus address "http://[::1" is not a valid URL: missing ']' in host`},
 		{name: "control-character", address: "http://prom\n:9090", wantErr: "is not a valid URL"},
 		{name: "password-redacted", address: "ftp://u:hunter2@prom", wantErr: `"ftp://u:xxxxx@prom"`},
 	}

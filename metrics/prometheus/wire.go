@@ -106,7 +106,7 @@ func newHTTPError(code int, body []byte) *APIError {
 		Error     string `json:"error"`
 	}
 	if json.Unmarshal(body, &env) == nil && env.Status == "error" && (env.ErrorType != "" || env.Error != "") {
-		e.Type, e.Message = env.ErrorType, env.Error
+		e.Type, e.Message = truncateBody([]byte(env.ErrorType)), truncateBody([]byte(env.Error))
 		return e
 	}
 	e.Body = strings.TrimSpace(truncateBody(body))

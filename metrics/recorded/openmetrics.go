@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -58,7 +59,17 @@ func LoadOpenMetrics(r io.Reader) (*Store, error) {
 // has samples x_total and x_created; a histogram x has x_bucket with an le
 // label, x_sum, x_count and x_created). Labels with empty values are dropped.
 // Errors are *ParseError values naming the line.
-func ParseOpenMetrics(data []byte) (*Store, error) {
+func ParseOpenMetrics(data []byte) (s *Store, err error) {
+	if err := checkLineLengths(data); err != nil {
+		return nil, err
+	}
+	defer func() {
+		// The parser and the labels package panic on some inputs (a label
+		// value of 16 MiB or more); that is bad input, never a crash.
+		if r := recover(); r != nil {
+			s, err = nil, &ParseError{Line: 0, Err: fmt.Errorf("the OpenMetrics parser failed: %v", r)}
+		}
+	}()
 	l := &omLoader{
 		data:  data,
 		b:     newBuilder(),
@@ -209,6 +220,9 @@ func (l *omLoader) sample(p textparse.Parser) error {
 	if ts == nil {
 		return l.fail(off, "sample %s has no timestamp; recorded data needs one on every sample", formatSeries(l.b.series[ref].lset))
 	}
+	if err := l.checkTimestamp(off + len(series)); err != nil {
+		return l.fail(off, "sample %s: %w", formatSeries(l.b.series[ref].lset), err)
+	}
 	if err := l.b.append(ref, *ts, v); err != nil {
 		return l.fail(off, "series %s: %w (previous sample on line %d)", formatSeries(l.b.series[ref].lset), err, l.lineOf(l.lastOff[ref]))
 	}
@@ -293,4 +307,50 @@ func wantNames(cur omFamily) string {
 		names = append(names, cur.name+suf)
 	}
 	return strings.Join(names, ", ")
+}
+
+// MaxLineBytes bounds one line of OpenMetrics text (1 MiB): a label value
+// of 16 MiB or more used to crash the loader (and the Argo plugin with it).
+const MaxLineBytes = 1 << 20
+
+// checkLineLengths refuses a line over MaxLineBytes, naming it.
+func checkLineLengths(data []byte) error {
+	line, start := 1, 0
+	for start < len(data) {
+		end := bytes.IndexByte(data[start:], '\n')
+		if end < 0 {
+			end = len(data) - start
+		}
+		if end > MaxLineBytes {
+			return &ParseError{Line: line, Err: fmt.Errorf("line of %d bytes is longer than %d", end, MaxLineBytes)}
+		}
+		start += end + 1
+		line++
+	}
+	return nil
+}
+
+// checkTimestamp reads the timestamp after the value of the sample line
+// whose series text ends at byte offset end, and refuses one whose
+// milliseconds do not fit an int64 (the parser wraps them around silently).
+func (l *omLoader) checkTimestamp(end int) error {
+	rest := l.data[end:]
+	if nl := bytes.IndexByte(rest, '\n'); nl >= 0 {
+		rest = rest[:nl]
+	}
+	if h := bytes.IndexByte(rest, '#'); h >= 0 {
+		rest = rest[:h] // an exemplar
+	}
+	fields := bytes.Fields(rest)
+	if len(fields) < 2 {
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(fields[1]), 64)
+	if err != nil {
+		return nil // the parser has judged it already
+	}
+	if math.IsNaN(f) || math.Abs(f*1000) >= math.MaxInt64 {
+		return fmt.Errorf("timestamp %s is out of range (seconds since 1970 whose milliseconds fit 64 bits)", fields[1])
+	}
+	return nil
 }

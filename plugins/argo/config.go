@@ -18,6 +18,7 @@ import (
 
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/engine"
+	"github.com/augurproj/augur/manifest"
 	"github.com/augurproj/augur/service"
 )
 
@@ -181,6 +182,10 @@ func parseConfig(metric v1alpha1.Metric, defaultTimeout time.Duration) (*parsed,
 		return nil, configErrorf("metric %q has no configuration under provider.plugin[%q] (found keys %q); "+
 			"the key must equal the plugin's name in the argo-rollouts-config ConfigMap", metric.Name, PluginName, keys)
 	}
+	if err := manifest.DuplicateJSONKey(raw, ""); err != nil {
+		// encoding/json would take the last one silently.
+		return nil, configErrorf("%s", rawSecrets(raw).scrub(err.Error()))
+	}
 	var c Config
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -342,6 +347,7 @@ func (c *Config) secretValues() secrets {
 		s.add(vs...)
 	}
 	for _, a := range []string{c.Address, templateAddress(c.Template)} {
+		s.addURL(a)
 		if u, err := url.Parse(a); err == nil && u.User != nil {
 			pw, _ := u.User.Password()
 			s.add(u.User.Username(), pw, u.User.String(),

@@ -33,7 +33,7 @@ func FuzzParseConfig(f *testing.F) {
 			if !strings.HasPrefix(msg, `config "augur/augur": `) {
 				t.Fatalf("error does not name the configuration: %q", msg)
 			}
-			for _, s := range rawSecrets(raw).values {
+			for _, s := range rawSecrets(raw).values() {
 				if strings.Contains(msg, s) {
 					t.Fatalf("error %q leaks %q", msg, s)
 				}

@@ -1,38 +1,28 @@
 package argo
 
-import (
-	"sort"
-	"strings"
-)
+import "github.com/augurproj/augur/redact"
 
-// minSecretLen is the shortest value scrubbed from output: shorter values
-// (a one-digit tenant header, say) would garble every message and protect
-// nothing.
-const minSecretLen = 4
-
-// redacted replaces a secret in output.
-const redacted = "[redacted]"
-
-// secrets are strings that must never appear in a measurement.
-type secrets struct{ values []string }
+// secrets are strings that must never appear in a measurement: a thin
+// wrapper over augur's one redaction mechanism (package redact).
+type secrets struct{ set *redact.Set }
 
 func (s *secrets) add(vs ...string) {
-	for _, v := range vs {
-		if len(v) >= minSecretLen {
-			s.values = append(s.values, v)
-		}
+	if s.set == nil {
+		s.set = redact.New(nil)
 	}
-	// Longest first, so that a secret containing another is replaced whole.
-	sort.Slice(s.values, func(i, j int) bool { return len(s.values[i]) > len(s.values[j]) })
+	s.set.Add(vs...)
+}
+
+// addURL records an address's password, whether or not the address parses.
+func (s *secrets) addURL(address string) {
+	if s.set == nil {
+		s.set = redact.New(nil)
+	}
+	s.set.AddURL(address)
 }
 
 // scrub replaces every secret in text.
-func (s secrets) scrub(text string) string {
-	for _, v := range s.values {
-		text = strings.ReplaceAll(text, v, redacted)
-	}
-	return text
-}
+func (s secrets) scrub(text string) string { return s.set.String(text) }
 
 // scrubMap scrubs the values of m in place and returns it.
 func (s secrets) scrubMap(m map[string]string) map[string]string {
@@ -41,3 +31,6 @@ func (s secrets) scrubMap(m map[string]string) map[string]string {
 	}
 	return m
 }
+
+// values lists the recorded secrets (tests).
+func (s secrets) values() []string { return s.set.Values() }
