@@ -168,6 +168,15 @@ type Event struct {
 	Type EventType `json:"type"`
 	// Message is the event text.
 	Message string `json:"message"`
+	// Phase is the status phase of the Canary object Flagger records the
+	// event on, which is what its event hooks receive as the payload's
+	// phase: for most events the phase the tick started in (Initializing
+	// for a status without one), because Flagger's status writers update
+	// copies; "Initialization done!" carries Initialized, "New revision
+	// detected! Scaling up" Progressing, "Canary failed!" Failed, and
+	// "Promotion completed!" (and the post-rollout events before it)
+	// Succeeded. It is not part of the JSON answer.
+	Phase Phase `json:"-"`
 }
 
 // AlertSeverity is the severity Flagger attaches to an alert.

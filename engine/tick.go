@@ -213,7 +213,9 @@ func (e *Engine) callOne(ctx context.Context, req *TickRequest, h analysis.Webho
 // its events to event hooks. Their failures are recorded, never decisive.
 func (e *Engine) afterDecision(ctx context.Context, req *TickRequest, checksum string, d *analysis.Decision) {
 	if d.PostRollout != "" {
-		d.Hooks = append(d.Hooks, e.callHooks(ctx, req, &req.Canary, analysis.HookPostRollout, d.PostRollout, checksum)...)
+		post := e.callHooks(ctx, req, &req.Canary, analysis.HookPostRollout, d.PostRollout, checksum)
+		d.Hooks = append(d.Hooks, post...)
+		analysis.AddPostRolloutEvents(d, req.Status.Phase, post)
 	}
 	a := req.Canary.GetAnalysis()
 	if a == nil || len(d.Events) == 0 {
@@ -227,7 +229,7 @@ func (e *Engine) afterDecision(ctx context.Context, req *TickRequest, checksum s
 			hook := webhooks.Hook{Name: h.Name, URL: h.URL, Type: string(h.Type), Metadata: hookMetadata(h)}
 			p := webhooks.EventPayload(hook, webhooks.Event{
 				Name: req.Canary.Metadata.Name, Namespace: req.Canary.Metadata.Namespace,
-				Phase: string(d.Status.Phase), Message: ev.Message, Type: webhooks.EventType(ev.Type), Time: req.Now,
+				Phase: string(eventPhase(ev, req.Status.Phase)), Message: ev.Message, Type: webhooks.EventType(ev.Type), Time: req.Now,
 			})
 			p.Checksum = checksum
 			err := e.callOne(ctx, req, h, p)
@@ -238,6 +240,16 @@ func (e *Engine) afterDecision(ctx context.Context, req *TickRequest, checksum s
 			d.Hooks = append(d.Hooks, r)
 		}
 	}
+}
+
+// eventPhase is the phase an event hook receives for ev: the phase of the
+// Canary object Flagger records it on (analysis.Event.Phase), else the
+// phase the tick started in.
+func eventPhase(ev analysis.Event, start analysis.Phase) analysis.Phase {
+	if ev.Phase != "" {
+		return ev.Phase
+	}
+	return payloadPhase(analysis.HookEvent, start)
 }
 
 // SpecChecksum is a stable hash of the canary's spec, used as the webhook
