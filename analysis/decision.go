@@ -94,12 +94,26 @@ type ObservationError struct {
 type HookResult struct {
 	Name string   `json:"name"`
 	Type HookType `json:"type"`
-	// Err is empty on success (HTTP status <= 202), else the error text.
+	// Err is empty on success (HTTP status <= 202), else the error text as
+	// Flagger writes it in its event.
 	Err string `json:"error,omitempty"`
+	// Detail is augur's fuller account of the failure when it says more
+	// than Err (the last status and body of a call that ran out of
+	// retries, say). It goes into the decision's reasons, never into the
+	// event text.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Passed reports whether the hook succeeded.
 func (r HookResult) Passed() bool { return r.Err == "" }
+
+// explain is the failure as the reasons tell it: Detail, else Err.
+func (r HookResult) explain() string {
+	if r.Detail != "" {
+		return r.Detail
+	}
+	return r.Err
+}
 
 // Readiness is what the caller knows about the workloads. The zero value
 // means "ready, no deadline exceeded" — augur does not watch Deployments.

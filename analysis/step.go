@@ -296,7 +296,7 @@ func (t *tick) checkCanaryStatus() bool {
 				t.alert(SeverityWarn, alertWaitingApproval)
 			}
 		}
-		t.hold("The confirm-rollout hook %s did not approve the new revision (%s): the canary waits for approval (phase Waiting).", res.failed.Name, res.failed.Err)
+		t.hold("The confirm-rollout hook %s did not approve the new revision (%s): the canary waits for approval (phase Waiting).", res.failed.Name, res.failed.explain())
 		return false
 	}
 	t.eventIn(PhaseProgressing, normal(t.n.scalingUp()))
@@ -433,7 +433,7 @@ func (t *tick) analyse(threshold int) bool {
 		}
 		if res.failed != nil {
 			t.event(warning(t.n.preRolloutFailed(res.failed.Name, res.failed.Err)))
-			t.failCheck(threshold, "the pre-rollout hook %s failed: %s", res.failed.Name, res.failed.Err)
+			t.failCheck(threshold, "the pre-rollout hook %s failed: %s", res.failed.Name, res.failed.explain())
 			return false
 		}
 		t.reason("First analysis tick (no traffic on the canary yet): the pre-rollout hooks passed and no metrics are checked.")
@@ -445,7 +445,7 @@ func (t *tick) analyse(threshold int) bool {
 	}
 	if res.failed != nil {
 		t.event(warning(t.n.externalFailed(res.failed.Name, res.failed.Err)))
-		t.failCheck(threshold, "the rollout hook %s failed: %s", res.failed.Name, res.failed.Err)
+		t.failCheck(threshold, "the rollout hook %s failed: %s", res.failed.Name, res.failed.explain())
 		return false
 	}
 	if len(t.a.Metrics) == 0 {

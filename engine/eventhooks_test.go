@@ -2,6 +2,9 @@ package engine_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,5 +57,37 @@ func TestEventHooksGetFlaggersPhaseAndPostRolloutEvents(t *testing.T) {
 	}
 	if n := len(d.Events); n != 3 {
 		t.Errorf("decision has %d events, want 3 (with the post-rollout one)", n)
+	}
+}
+
+// TestHookFailureEventIsFlaggersText pins the split of a failed hook's text:
+// the event reads as Flagger's (retries exhausted on a 5xx: no status, no
+// body), the reasons and the hook result's detail keep augur's account.
+func TestHookFailureEventIsFlaggersText(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte("load test crashed"))
+	}))
+	defer srv.Close()
+	fake := &metricstest.Provider{}
+	fake.SetDefault(metricstest.Result{Value: 1})
+	eng, _ := engine.New(engine.Options{Registry: fakeRegistry(fake), Hooks: webhooks.New(webhooks.Options{})})
+	c := canaryWith(1)
+	c.Spec.Analysis.Webhooks = []analysis.Webhook{{Name: "load", URL: srv.URL + "/"}}
+	d, err := eng.Tick(context.Background(), engine.TickRequest{
+		Canary: c, Status: analysis.CanaryStatus{Phase: analysis.PhaseProgressing, CanaryWeight: 10},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Halt podinfo.test advancement external check load failed POST " + srv.URL + "/ giving up after 1 attempt(s)"
+	if len(d.Events) != 1 || d.Events[0].Message != want {
+		t.Fatalf("events %+v, want %q", d.Events, want)
+	}
+	if len(d.Hooks) != 1 || !strings.Contains(d.Hooks[0].Detail, "load test crashed") {
+		t.Errorf("hook result %+v lacks augur's detail", d.Hooks)
+	}
+	if !strings.Contains(strings.Join(d.Reasons, " "), "500 Internal Server Error: load test crashed") && !strings.Contains(strings.Join(d.Reasons, " "), "load test crashed") {
+		t.Errorf("reasons %q lack the last status and body", d.Reasons)
 	}
 }

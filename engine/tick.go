@@ -167,10 +167,7 @@ func (e *Engine) callHooks(ctx context.Context, req *TickRequest, c *analysis.Ca
 			Name: c.Metadata.Name, Namespace: c.Metadata.Namespace, Phase: string(phase),
 			Checksum: checksum, Metadata: hookMetadata(h),
 		})
-		r := analysis.HookResult{Name: h.Name, Type: t}
-		if err != nil {
-			r.Err = err.Error()
-		}
+		r := hookResult(h.Name, t, err)
 		results = append(results, r)
 		e.opts.Logger.Debug("webhook", "type", t, "name", h.Name, "passed", err == nil, "error", r.Err)
 		if t == analysis.HookRollback {
@@ -182,6 +179,19 @@ func (e *Engine) callHooks(ctx context.Context, req *TickRequest, c *analysis.Ca
 		}
 	}
 	return results
+}
+
+// hookResult is a call's outcome: Flagger's error text (what its event
+// says) and, when augur knows more, the fuller text as the detail.
+func hookResult(name string, t analysis.HookType, err error) analysis.HookResult {
+	r := analysis.HookResult{Name: name, Type: t}
+	if err != nil {
+		r.Err = webhooks.FlaggerText(err)
+		if full := err.Error(); full != r.Err {
+			r.Detail = full
+		}
+	}
+	return r
 }
 
 func hookMetadata(h analysis.Webhook) map[string]string {
@@ -233,10 +243,7 @@ func (e *Engine) afterDecision(ctx context.Context, req *TickRequest, checksum s
 			})
 			p.Checksum = checksum
 			err := e.callOne(ctx, req, h, p)
-			r := analysis.HookResult{Name: h.Name, Type: analysis.HookEvent}
-			if err != nil {
-				r.Err = err.Error()
-			}
+			r := hookResult(h.Name, analysis.HookEvent, err)
 			d.Hooks = append(d.Hooks, r)
 		}
 	}
