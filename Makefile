@@ -5,7 +5,7 @@ PKGS     ?= ./...
 BENCH    ?= .
 COUNT    ?= 6
 
-.PHONY: all build test unit integration kube-test lint golden bench fuzz demo clean
+.PHONY: all build test unit integration kube-test lint golden bench fuzz demo clean compat
 
 all: build test
 
@@ -46,6 +46,11 @@ golden:
 	  echo "updating goldens in:" $$dirs; \
 	  $(GO) test -count=1 $$dirs -update >/dev/null
 	git diff --stat --exit-code -- '*testdata*'
+
+## compat: the differential suite against Flagger v1.44.0's own code (compat/flagger, its own Go
+## module; cold build of Flagger's packages: minutes, cached in the Go build cache).
+compat:
+	./scripts/ci-compat.sh
 
 bench:
 	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem -count=$(COUNT) $(PKGS) | tee bench.txt
