@@ -86,8 +86,21 @@ type Observation struct {
 
 // ObservationError is an error turned into data.
 type ObservationError struct {
-	Kind    ErrorKind `json:"kind"`
-	Message string    `json:"message"`
+	Kind ErrorKind `json:"kind"`
+	// Message is the error as Flagger's event words it.
+	Message string `json:"message"`
+	// Detail is augur's fuller account when it says more than Message (a
+	// Prometheus error's decoded envelope and the query, say); checks
+	// report it, events never do.
+	Detail string `json:"detail,omitempty"`
+}
+
+// explain is the error as checks and reasons tell it: Detail, else Message.
+func (e *ObservationError) explain() string {
+	if e.Detail != "" {
+		return e.Detail
+	}
+	return e.Message
 }
 
 // HookResult is the outcome of calling one webhook.

@@ -291,6 +291,16 @@ func classify(p *MetricPlan, err error) *analysis.ObservationError {
 	case errors.As(err, &pe):
 		kind = analysis.ErrKindProvider
 	}
+	var ft metrics.FlaggerTexter
+	if kind == analysis.ErrKindQuery && errors.As(err, &ft) {
+		// Flagger's event quotes its provider's error (wrapped by the
+		// observers for builtin metrics); the check keeps augur's account.
+		msg := ft.FlaggerText()
+		if (p.Kind == analysis.KindSuccessRate && p.Observer != templates.ObserverHTTP) || p.Kind == analysis.KindDuration {
+			msg = "running query failed: " + msg
+		}
+		return &analysis.ObservationError{Kind: kind, Message: msg, Detail: err.Error()}
+	}
 	return &analysis.ObservationError{Kind: kind, Message: err.Error()}
 }
 

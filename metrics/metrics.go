@@ -49,3 +49,10 @@ type Config struct {
 	// Timeout bounds one query; zero means the provider's default.
 	Timeout time.Duration
 }
+
+// FlaggerTexter is implemented by provider errors whose text in Flagger's
+// event differs from augur's fuller Error(): the engine puts FlaggerText in
+// the event and Error() in the check's detail.
+type FlaggerTexter interface {
+	FlaggerText() string
+}
