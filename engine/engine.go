@@ -338,3 +338,7 @@ func (c *templateCache) render(name, text string, m templates.Model) (string, er
 	}
 	return t.Execute(m)
 }
+
+// MeshProvider is the global mesh provider the engine was built with
+// (Options.MeshProvider; empty means istio).
+func (e *Engine) MeshProvider() string { return e.opts.MeshProvider }

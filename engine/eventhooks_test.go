@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -89,5 +90,17 @@ func TestHookFailureEventIsFlaggersText(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(d.Reasons, " "), "500 Internal Server Error: load test crashed") && !strings.Contains(strings.Join(d.Reasons, " "), "load test crashed") {
 		t.Errorf("reasons %q lack the last status and body", d.Reasons)
+	}
+}
+
+// TestTickRefusesMirrorWithoutAMirroringRouter pins the deliberate change:
+// analysis.mirror with linkerd is invalid input, not an endless first step.
+func TestTickRefusesMirrorWithoutAMirroringRouter(t *testing.T) {
+	eng, _ := engine.New(engine.Options{Registry: fakeRegistry(&metricstest.Provider{}), MeshProvider: "linkerd"})
+	c := canaryWith(0)
+	c.Spec.Analysis.Mirror = true
+	_, err := eng.Tick(context.Background(), engine.TickRequest{Canary: c, Status: analysis.CanaryStatus{Phase: analysis.PhaseProgressing}})
+	if !errors.Is(err, analysis.ErrMirrorUnsupported) || !strings.Contains(err.Error(), `provider "linkerd"`) {
+		t.Fatalf("Tick error %v, want ErrMirrorUnsupported naming linkerd", err)
 	}
 }

@@ -82,6 +82,9 @@ func (e *Engine) Tick(ctx context.Context, req TickRequest) (analysis.Decision, 
 		Hooks:        map[analysis.HookType][]analysis.HookResult{},
 		Now:          req.Now,
 	}
+	if err := analysis.CheckMirror(&req.Canary, e.opts.MeshProvider); err != nil {
+		return analysis.Decision{}, fmt.Errorf("tick: %w", err)
+	}
 	checksum := req.Checksum
 	if checksum == "" {
 		checksum = SpecChecksum(&req.Canary)

@@ -159,6 +159,9 @@ func (s *Service) Decide(ctx context.Context, req DecideRequest) (analysis.Decis
 	if err := validateJudges(&req.Canary, req.Judges, req.Score); err != nil {
 		return analysis.Decision{}, err
 	}
+	if err := analysis.CheckMirror(&req.Canary, s.opts.Engine.MeshProvider()); err != nil {
+		return analysis.Decision{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
 	evalAt, now := s.times(req.At)
 	tr := engine.TickRequest{
 		Canary: req.Canary, Status: req.Status, NewRevision: req.NewRevision, Readiness: req.Readiness,
