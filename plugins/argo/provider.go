@@ -278,8 +278,24 @@ func (p *Provider) metadataContext(ctx context.Context, metric v1alpha1.Metric) 
 	if plan.Err != nil {
 		return cfg.secrets.scrubMap(map[string]string{"error": string(plan.Err.Kind) + ": " + plan.Err.Message})
 	}
-	return cfg.secrets.scrubMap(metadata(plan))
+	meta := metadata(plan)
+	if cfg.Namespace == "" && meta["query"] != "" {
+		// GetMetadata gets no AnalysisRun, and Run renders {{ namespace }}
+		// with the run's namespace: a query that depends on it is not known
+		// here, so it is left out rather than shown for a namespace that
+		// never ran. Each measurement's metadata holds the query it ran.
+		other, err := p.plan(ctx, cfg, metadataProbeNamespace, metric.Name)
+		if err != nil || other.Err != nil || other.Query != plan.Query {
+			delete(meta, "query")
+			meta["queryNamespace"] = "the AnalysisRun's (see each measurement's metadata for the query it ran)"
+		}
+	}
+	return cfg.secrets.scrubMap(meta)
 }
+
+// metadataProbeNamespace is a namespace no run has (not a DNS label), used
+// to find out whether a query depends on the AnalysisRun's namespace.
+const metadataProbeNamespace = "augur.metadata-probe"
 
 func metadata(plan engine.MetricPlan) map[string]string {
 	m := map[string]string{"kind": string(plan.Kind)}
