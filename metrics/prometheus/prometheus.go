@@ -231,6 +231,9 @@ func (p *Provider) Query(ctx context.Context, query string, at time.Time) (float
 	if err != nil {
 		return 0, fmt.Errorf("prometheus query %q: %w", q, p.classify(ctx, err))
 	}
+	if _, ok := v.(*model.Scalar); ok {
+		metrics.MarkScalar(ctx)
+	}
 	f, err := reduce(v)
 	if err != nil {
 		return 0, fmt.Errorf("prometheus query %q: %w", q, err)

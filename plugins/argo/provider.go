@@ -238,6 +238,7 @@ func (p *Provider) measure(ctx context.Context, run *v1alpha1.AnalysisRun, metri
 	ctx, cancel := context.WithTimeout(withCredentials(ctx, cfg), cfg.timeout)
 	defer cancel()
 	ctx, pr := withProbe(ctx)
+	ctx, sm := metrics.WithScalarMark(ctx)
 	resp, err := p.svc.Query(ctx, req)
 	if err == nil && len(resp.Checks) != 1 {
 		err = fmt.Errorf("got %d checks, want 1", len(resp.Checks))
@@ -254,6 +255,7 @@ func (p *Provider) measure(ctx context.Context, run *v1alpha1.AnalysisRun, metri
 		addJudgement(meta, j)
 	}
 	out := pr.outcome()
+	out.scalar = sm.Scalar()
 	if out.err != nil && !out.noValues() && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		chk.Reason = fmt.Sprintf("%s has no value: the query timed out after %s (set timeout in the configuration)", chk.Metric, cfg.timeout)
 	}
