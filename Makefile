@@ -10,7 +10,7 @@ VERSION  ?= $(shell git describe --tags --dirty 2>/dev/null)
 COMMIT   ?= $(shell git rev-parse HEAD >/dev/null 2>&1 && { git rev-parse HEAD | tr -d '\n'; git diff --quiet HEAD || printf -- -dirty; })
 LDFLAGS  ?= -X github.com/augurproj/augur/internal/version.version=$(VERSION) -X github.com/augurproj/augur/internal/version.commit=$(COMMIT)
 
-.PHONY: all build test unit integration kube-test lint golden bench fuzz demo clean image
+.PHONY: all build test unit integration kube-test lint golden bench fuzz demo clean image compat
 
 all: build test
 
@@ -61,6 +61,11 @@ golden:
 	  echo "updating goldens in:" $$dirs; \
 	  $(GO) test -count=1 $$dirs -update >/dev/null
 	git diff --stat --exit-code -- '*testdata*'
+
+## compat: the differential suite against Flagger v1.44.0's own code (compat/flagger, its own Go
+## module; cold build of Flagger's packages: minutes, cached in the Go build cache).
+compat:
+	./scripts/ci-compat.sh
 
 bench:
 	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem -count=$(COUNT) $(PKGS) | tee bench.txt

@@ -86,20 +86,47 @@ type Observation struct {
 
 // ObservationError is an error turned into data.
 type ObservationError struct {
-	Kind    ErrorKind `json:"kind"`
-	Message string    `json:"message"`
+	Kind ErrorKind `json:"kind"`
+	// Message is the error as Flagger's event words it.
+	Message string `json:"message"`
+	// Detail is augur's fuller account when it says more than Message (a
+	// Prometheus error's decoded envelope and the query, say); checks
+	// report it, events never do.
+	Detail string `json:"detail,omitempty"`
+}
+
+// explain is the error as checks and reasons tell it: Detail, else Message.
+func (e *ObservationError) explain() string {
+	if e.Detail != "" {
+		return e.Detail
+	}
+	return e.Message
 }
 
 // HookResult is the outcome of calling one webhook.
 type HookResult struct {
 	Name string   `json:"name"`
 	Type HookType `json:"type"`
-	// Err is empty on success (HTTP status <= 202), else the error text.
+	// Err is empty on success (HTTP status <= 202), else the error text as
+	// Flagger writes it in its event.
 	Err string `json:"error,omitempty"`
+	// Detail is augur's fuller account of the failure when it says more
+	// than Err (the last status and body of a call that ran out of
+	// retries, say). It goes into the decision's reasons, never into the
+	// event text.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Passed reports whether the hook succeeded.
 func (r HookResult) Passed() bool { return r.Err == "" }
+
+// explain is the failure as the reasons tell it: Detail, else Err.
+func (r HookResult) explain() string {
+	if r.Detail != "" {
+		return r.Detail
+	}
+	return r.Err
+}
 
 // Readiness is what the caller knows about the workloads. The zero value
 // means "ready, no deadline exceeded" — augur does not watch Deployments.
@@ -168,6 +195,15 @@ type Event struct {
 	Type EventType `json:"type"`
 	// Message is the event text.
 	Message string `json:"message"`
+	// Phase is the status phase of the Canary object Flagger records the
+	// event on, which is what its event hooks receive as the payload's
+	// phase: for most events the phase the tick started in (Initializing
+	// for a status without one), because Flagger's status writers update
+	// copies; "Initialization done!" carries Initialized, "New revision
+	// detected! Scaling up" Progressing, "Canary failed!" Failed, and
+	// "Promotion completed!" (and the post-rollout events before it)
+	// Succeeded. It is not part of the JSON answer.
+	Phase Phase `json:"-"`
 }
 
 // AlertSeverity is the severity Flagger attaches to an alert.

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -251,3 +252,39 @@ func (n names) metricErrorEvent(c *Canary, o *Observation) Event {
 
 func normal(msg string) Event  { return Event{Type: EventNormal, Message: msg} }
 func warning(msg string) Event { return Event{Type: EventWarning, Message: msg} }
+
+// AddPostRolloutEvents adds to d.Events the events Flagger's
+// runPostRolloutHooks records for the post-rollout hook results (in spec
+// order, up to and including the first failure): "Post-rollout check <name>
+// passed" or "Post-rollout hook <name> failed <err>". start is the status
+// phase the tick started in. After a promotion (d.PostRollout Succeeded)
+// Flagger runs the hooks on the Succeeded copy just before its final
+// "Promotion completed!" event, so they go before d's last event with phase
+// Succeeded; after a rollback or a failed promotion they follow every other
+// event, recorded on the canary as the tick found it.
+func AddPostRolloutEvents(d *Decision, start Phase, results []HookResult) {
+	if len(results) == 0 {
+		return
+	}
+	phase := startPhase(start)
+	if d.PostRollout == PhaseSucceeded {
+		phase = PhaseSucceeded
+	}
+	evs := make([]Event, 0, len(results))
+	for _, r := range results {
+		e := normal("Post-rollout check " + r.Name + " passed")
+		if !r.Passed() {
+			e = warning(fmt.Sprintf("Post-rollout hook %s failed %s", r.Name, r.Err))
+		}
+		e.Phase = phase
+		evs = append(evs, e)
+		if !r.Passed() {
+			break
+		}
+	}
+	at := len(d.Events)
+	if d.PostRollout == PhaseSucceeded && at > 0 {
+		at--
+	}
+	d.Events = slices.Insert(d.Events, at, evs...)
+}

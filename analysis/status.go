@@ -41,8 +41,9 @@ type CanaryStatus struct {
 	// RouterWeight is the canary's traffic share at the router when it
 	// differs from CanaryWeight; nil means CanaryWeight. Flagger reads the
 	// split from the mesh router each tick and its status does not always
-	// match it: entering WaitingPromotion or Promoting zeroes canaryWeight
-	// while the router keeps the canary at maxWeight, and blue/green and A/B
+	// match it: entering WaitingPromotion zeroes canaryWeight (Promoting
+	// keeps it; Finalising zeroes it) while the router keeps the canary at
+	// maxWeight, and blue/green and A/B
 	// route 100% to the canary without setting canaryWeight. Augur keeps the
 	// router's share here so the next tick sees what Flagger would (augur-only
 	// field, like Mirrored).

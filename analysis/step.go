@@ -89,7 +89,22 @@ func newTick(in *Input) *tick {
 	}
 }
 
-func (t *tick) event(e Event) { t.events = append(t.events, e) }
+// event records e on the Canary object as the tick found it (see
+// Event.Phase); eventIn records it on a copy whose phase is p.
+func (t *tick) event(e Event) { t.eventIn(startPhase(t.in.Status.Phase), e) }
+func (t *tick) eventIn(p Phase, e Event) {
+	e.Phase = p
+	t.events = append(t.events, e)
+}
+
+// startPhase is the phase of the Canary object at the start of a tick:
+// Flagger's empty phase is Initializing.
+func startPhase(p Phase) Phase {
+	if p == "" {
+		return PhaseInitializing
+	}
+	return p
+}
 func (t *tick) alert(s AlertSeverity, msg string) {
 	t.alerts = append(t.alerts, AlertMessage{Severity: s, Message: msg})
 }
@@ -103,12 +118,13 @@ func (t *tick) hold(format string, args ...any) {
 	t.reason(format, args...)
 }
 
-// setPhase is Flagger's SetStatusPhase: leaving Progressing/Waiting zeroes
-// canaryWeight and iterations (WaitingPromotion keeps iterations-1). The
-// router is not touched.
+// setPhase is Flagger's SetStatusPhase: every phase but Progressing, Waiting
+// and Promoting zeroes canaryWeight and iterations (WaitingPromotion keeps
+// iterations-1). Entering Promoting keeps both; Finalising zeroes them a tick
+// later. The router is not touched.
 func (t *tick) setPhase(p Phase, iterations int) {
 	t.st.Phase = p
-	if p != PhaseProgressing && p != PhaseWaiting {
+	if p != PhaseProgressing && p != PhaseWaiting && p != PhasePromoting {
 		t.st.CanaryWeight = 0
 		t.st.Iterations = 0
 		if p == PhaseWaitingPromotion {
@@ -153,7 +169,7 @@ func (t *tick) run() {
 	if phase == "" || phase == PhaseInitializing {
 		t.syncStatus(PhaseInitialized)
 		t.route(0, false)
-		t.event(normal(t.n.initialized()))
+		t.eventIn(PhaseInitialized, normal(t.n.initialized()))
 		t.alert(SeverityInfo, t.n.initAlert())
 		t.hold("Phase %q: the primary is created from the target and the canary scaled to zero (Initialized); there is nothing to analyse yet.", phase)
 		return
@@ -280,10 +296,10 @@ func (t *tick) checkCanaryStatus() bool {
 				t.alert(SeverityWarn, alertWaitingApproval)
 			}
 		}
-		t.hold("The confirm-rollout hook %s did not approve the new revision (%s): the canary waits for approval (phase Waiting).", res.failed.Name, res.failed.Err)
+		t.hold("The confirm-rollout hook %s did not approve the new revision (%s): the canary waits for approval (phase Waiting).", res.failed.Name, res.failed.explain())
 		return false
 	}
-	t.event(normal(t.n.scalingUp()))
+	t.eventIn(PhaseProgressing, normal(t.n.scalingUp()))
 	t.alert(SeverityInfo, alertNewRevision)
 	t.syncStatus(PhaseProgressing)
 	t.action = ActionAdvance
@@ -307,7 +323,7 @@ func (t *tick) skipAnalysis(canaryDeadline bool) {
 	t.route(0, false)
 	t.event(normal(t.n.copying()))
 	t.setPhase(PhaseSucceeded, t.iterations())
-	t.event(normal(t.n.skipped()))
+	t.eventIn(PhaseSucceeded, normal(t.n.skipped()))
 	t.alert(SeverityInfo, alertSkippedPromotion)
 	t.post = PhaseSucceeded
 	t.action = ActionPromote
@@ -353,7 +369,7 @@ func (t *tick) rollback() {
 		t.alert(SeverityError, thresholdAlert(t.st.FailedChecks))
 	}
 	t.route(0, false)
-	t.event(warning(t.n.failed()))
+	t.eventIn(PhaseFailed, warning(t.n.failed()))
 	t.syncStatus(PhaseFailed)
 	t.post = PhaseFailed
 	t.action = ActionRollback
@@ -398,7 +414,7 @@ func (t *tick) promotionShift() {
 // finalise is Flagger's Finalising tick: canary scaled to zero, Succeeded.
 func (t *tick) finalise() {
 	t.setPhase(PhaseSucceeded, t.iterations())
-	t.event(normal(t.n.completed()))
+	t.eventIn(PhaseSucceeded, normal(t.n.completed()))
 	t.alert(SeverityInfo, alertPromotionFinished)
 	t.post = PhaseSucceeded
 	t.action = ActionPromote
@@ -417,7 +433,7 @@ func (t *tick) analyse(threshold int) bool {
 		}
 		if res.failed != nil {
 			t.event(warning(t.n.preRolloutFailed(res.failed.Name, res.failed.Err)))
-			t.failCheck(threshold, "the pre-rollout hook %s failed: %s", res.failed.Name, res.failed.Err)
+			t.failCheck(threshold, "the pre-rollout hook %s failed: %s", res.failed.Name, res.failed.explain())
 			return false
 		}
 		t.reason("First analysis tick (no traffic on the canary yet): the pre-rollout hooks passed and no metrics are checked.")
@@ -429,7 +445,7 @@ func (t *tick) analyse(threshold int) bool {
 	}
 	if res.failed != nil {
 		t.event(warning(t.n.externalFailed(res.failed.Name, res.failed.Err)))
-		t.failCheck(threshold, "the rollout hook %s failed: %s", res.failed.Name, res.failed.Err)
+		t.failCheck(threshold, "the rollout hook %s failed: %s", res.failed.Name, res.failed.explain())
 		return false
 	}
 	if len(t.a.Metrics) == 0 {

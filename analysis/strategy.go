@@ -126,7 +126,7 @@ func (t *tick) canary(a *Analysis) {
 			if !t.muted(HookConfirmTrafficIncrease, res.failed.Name) {
 				t.alert(SeverityWarn, alertWaitingTraffic)
 			}
-			t.hold("The confirm-traffic-increase hook %s did not approve (%s): the weight stays at %d%% (no failed check is counted).", res.failed.Name, res.failed.Err, t.rw)
+			t.hold("The confirm-traffic-increase hook %s did not approve (%s): the weight stays at %d%% (no failed check is counted).", res.failed.Name, res.failed.explain(), t.rw)
 			return
 		}
 	}
@@ -175,7 +175,7 @@ func (t *tick) confirmPromotion(a *Analysis) bool {
 	} else {
 		t.st.Iterations = a.Iterations - 1
 	}
-	t.hold("The confirm-promotion hook %s did not approve (%s): the canary waits for promotion approval (phase WaitingPromotion); checks keep running and failures still count.", res.failed.Name, res.failed.Err)
+	t.hold("The confirm-promotion hook %s did not approve (%s): the canary waits for promotion approval (phase WaitingPromotion); checks keep running and failures still count.", res.failed.Name, res.failed.explain())
 	return false
 }
 

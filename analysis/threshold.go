@@ -89,8 +89,8 @@ func evaluateThreshold(o *Observation) (Check, violation) {
 		Max:    finiteInto(&store[1], hi),
 	}
 	if o.Err != nil {
-		c.Error = o.Err.Message
-		c.Reason = o.Metric + " has no value (" + string(o.Err.Kind) + "): " + o.Err.Message
+		c.Error = o.Err.explain()
+		c.Reason = o.Metric + " has no value (" + string(o.Err.Kind) + "): " + o.Err.explain()
 		return c, violation{}
 	}
 	if !knownKind(o.Kind) {

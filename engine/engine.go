@@ -317,6 +317,16 @@ func classifyRaw(p *MetricPlan, err error) *analysis.ObservationError {
 	case errors.As(err, &pe):
 		kind = analysis.ErrKindProvider
 	}
+	var ft metrics.FlaggerTexter
+	if kind == analysis.ErrKindQuery && errors.As(err, &ft) {
+		// Flagger's event quotes its provider's error (wrapped by the
+		// observers for builtin metrics); the check keeps augur's account.
+		msg := ft.FlaggerText()
+		if (p.Kind == analysis.KindSuccessRate && p.Observer != templates.ObserverHTTP) || p.Kind == analysis.KindDuration {
+			msg = "running query failed: " + msg
+		}
+		return &analysis.ObservationError{Kind: kind, Message: msg, Detail: err.Error()}
+	}
 	return &analysis.ObservationError{Kind: kind, Message: err.Error()}
 }
 
@@ -354,3 +364,7 @@ func (c *templateCache) render(name, text string, m templates.Model) (string, er
 	}
 	return t.Execute(m)
 }
+
+// MeshProvider is the global mesh provider the engine was built with
+// (Options.MeshProvider; empty means istio).
+func (e *Engine) MeshProvider() string { return e.opts.MeshProvider }

@@ -305,3 +305,27 @@ func TestReplayStopsAtDataEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanSkipperEncodesModel pins Flagger's encodeModelForSkipper in the
+// plan: a skipper canary's builtin queries name routes with "_" for every
+// non-word character of the namespace, ingress and service.
+func TestPlanSkipperEncodesModel(t *testing.T) {
+	c := canaryWith(0)
+	c.Metadata.Namespace = "team-a.prod"
+	c.Spec.Provider = "skipper"
+	c.Spec.TargetRef.Name = "pod-info"
+	c.Spec.Analysis.Metrics = []analysis.Metric{{Name: "request-success-rate"}, {Name: "request-duration"}}
+	eng, _ := engine.New(engine.Options{Registry: &metrics.Registry{}})
+	plans, err := eng.Plan(context.Background(), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range plans {
+		if p.Err != nil {
+			t.Fatalf("%s: %v", p.Name, p.Err)
+		}
+		if !strings.Contains(p.Query, `kube(ew)?_team_a_prod__pod_info_canary__.*__pod_info_canary(_[0-9]+)?`) || strings.Contains(p.Query, "pod-info") {
+			t.Errorf("%s query not encoded for skipper: %s", p.Name, p.Query)
+		}
+	}
+}

@@ -174,7 +174,7 @@ func (e *Engine) planJudge(c *analysis.Canary, p *MetricPlan, settings map[strin
 			if q := queries[KeyBaselineQuery]; q != "" {
 				baseline, rerr = e.render(p.Name+"/"+KeyBaselineQuery, q, src.model)
 			} else {
-				baseline, rerr = e.render(src.name, src.text, baseModel(src.model))
+				baseline, rerr = e.render(src.name, src.text, templates.BuiltinModel(src.observer, baseModel(src.model)))
 			}
 		} else {
 			canary, rerr = e.render(p.Name+"/"+key, queries[key], stepModel)

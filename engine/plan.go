@@ -217,7 +217,9 @@ func (e *Engine) planBuiltin(c *analysis.Canary, m analysis.Metric, sel template
 		return p, judgeSource{}
 	}
 	src := judgeSource{text: text, name: sel.Observer + "/" + m.Name, model: model(c, p.Interval, m.TemplateVariables), observer: sel.Observer}
-	p.Query, p.Err = e.render(src.name, text, src.model)
+	// Skipper's queries see Flagger's encoded model; src keeps the plain one so
+	// that the judge's baseline target is derived before encoding.
+	p.Query, p.Err = e.render(src.name, text, templates.BuiltinModel(sel.Observer, src.model))
 	return p, src
 }
 

@@ -87,6 +87,9 @@ func (e *Engine) Tick(ctx context.Context, req TickRequest) (analysis.Decision, 
 		Hooks:        map[analysis.HookType][]analysis.HookResult{},
 		Now:          req.Now,
 	}
+	if err := analysis.CheckMirror(&req.Canary, e.opts.MeshProvider); err != nil {
+		return analysis.Decision{}, fmt.Errorf("tick: %w", err)
+	}
 	checksum := req.Checksum
 	if checksum == "" {
 		checksum = SpecChecksum(&req.Canary)
@@ -172,10 +175,7 @@ func (e *Engine) callHooks(ctx context.Context, req *TickRequest, c *analysis.Ca
 			Name: c.Metadata.Name, Namespace: c.Metadata.Namespace, Phase: string(phase),
 			Checksum: checksum, Metadata: hookMetadata(h),
 		})
-		r := analysis.HookResult{Name: h.Name, Type: t}
-		if err != nil {
-			r.Err = err.Error()
-		}
+		r := hookResult(h.Name, t, err)
 		results = append(results, r)
 		e.opts.Logger.Debug("webhook", "type", t, "name", h.Name, "passed", err == nil, "error", r.Err)
 		if t == analysis.HookRollback {
@@ -187,6 +187,19 @@ func (e *Engine) callHooks(ctx context.Context, req *TickRequest, c *analysis.Ca
 		}
 	}
 	return results
+}
+
+// hookResult is a call's outcome: Flagger's error text (what its event
+// says) and, when augur knows more, the fuller text as the detail.
+func hookResult(name string, t analysis.HookType, err error) analysis.HookResult {
+	r := analysis.HookResult{Name: name, Type: t}
+	if err != nil {
+		r.Err = webhooks.FlaggerText(err)
+		if full := err.Error(); full != r.Err {
+			r.Detail = full
+		}
+	}
+	return r
 }
 
 func hookMetadata(h analysis.Webhook) map[string]string {
@@ -218,7 +231,9 @@ func (e *Engine) callOne(ctx context.Context, req *TickRequest, h analysis.Webho
 // its events to event hooks. Their failures are recorded, never decisive.
 func (e *Engine) afterDecision(ctx context.Context, req *TickRequest, checksum string, d *analysis.Decision) {
 	if d.PostRollout != "" {
-		d.Hooks = append(d.Hooks, e.callHooks(ctx, req, &req.Canary, analysis.HookPostRollout, d.PostRollout, checksum)...)
+		post := e.callHooks(ctx, req, &req.Canary, analysis.HookPostRollout, d.PostRollout, checksum)
+		d.Hooks = append(d.Hooks, post...)
+		analysis.AddPostRolloutEvents(d, req.Status.Phase, post)
 	}
 	a := req.Canary.GetAnalysis()
 	if a == nil || len(d.Events) == 0 {
@@ -232,17 +247,24 @@ func (e *Engine) afterDecision(ctx context.Context, req *TickRequest, checksum s
 			hook := webhooks.Hook{Name: h.Name, URL: h.URL, Type: string(h.Type), Metadata: hookMetadata(h)}
 			p := webhooks.EventPayload(hook, webhooks.Event{
 				Name: req.Canary.Metadata.Name, Namespace: req.Canary.Metadata.Namespace,
-				Phase: string(d.Status.Phase), Message: redact.FromContext(ctx).String(ev.Message), Type: webhooks.EventType(ev.Type), Time: req.Now,
+				Phase: string(eventPhase(ev, req.Status.Phase)), Message: redact.FromContext(ctx).String(ev.Message), Type: webhooks.EventType(ev.Type), Time: req.Now,
 			})
 			p.Checksum = checksum
 			err := e.callOne(ctx, req, h, p)
-			r := analysis.HookResult{Name: h.Name, Type: analysis.HookEvent}
-			if err != nil {
-				r.Err = err.Error()
-			}
+			r := hookResult(h.Name, analysis.HookEvent, err)
 			d.Hooks = append(d.Hooks, r)
 		}
 	}
+}
+
+// eventPhase is the phase an event hook receives for ev: the phase of the
+// Canary object Flagger records it on (analysis.Event.Phase), else the
+// phase the tick started in.
+func eventPhase(ev analysis.Event, start analysis.Phase) analysis.Phase {
+	if ev.Phase != "" {
+		return ev.Phase
+	}
+	return payloadPhase(analysis.HookEvent, start)
 }
 
 // SpecChecksum is a stable hash of the canary's spec, used as the webhook

@@ -55,3 +55,10 @@ type Config struct {
 	// Region is the provider's region (cloudwatch).
 	Region string
 }
+
+// FlaggerTexter is implemented by provider errors whose text in Flagger's
+// event differs from augur's fuller Error(): the engine puts FlaggerText in
+// the event and Error() in the check's detail.
+type FlaggerTexter interface {
+	FlaggerText() string
+}

@@ -162,6 +162,9 @@ func (s *Service) Decide(ctx context.Context, req DecideRequest) (analysis.Decis
 	if err := analysis.ValidateStatus(req.Status); err != nil {
 		return analysis.Decision{}, bad("%s", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
+	if err := analysis.CheckMirror(&req.Canary, s.opts.Engine.MeshProvider()); err != nil {
+		return analysis.Decision{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
 	evalAt, now := s.times(req.At)
 	tr := engine.TickRequest{
 		Canary: req.Canary, Status: req.Status, NewRevision: req.NewRevision, Readiness: req.Readiness,

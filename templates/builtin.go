@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -174,4 +175,24 @@ func observerFor(p string) string {
 	default:
 		return ObserverIstio
 	}
+}
+
+// nonWord is Go's ASCII \W: every rune that is not [0-9A-Za-z_].
+var nonWord = regexp.MustCompile(`\W`)
+
+// BuiltinModel returns the model a builtin query of observer is rendered
+// with. For ObserverSkipper it is Flagger's encodeModelForSkipper: every
+// non-word rune of Name, Namespace, Ingress, Service and Target becomes "_",
+// because skipper's route ids are built that way; Route, Interval and
+// Variables are kept. Every other observer gets m unchanged.
+func BuiltinModel(observer string, m Model) Model {
+	if observer != ObserverSkipper {
+		return m
+	}
+	m.Name = nonWord.ReplaceAllString(m.Name, "_")
+	m.Namespace = nonWord.ReplaceAllString(m.Namespace, "_")
+	m.Ingress = nonWord.ReplaceAllString(m.Ingress, "_")
+	m.Service = nonWord.ReplaceAllString(m.Service, "_")
+	m.Target = nonWord.ReplaceAllString(m.Target, "_")
+	return m
 }

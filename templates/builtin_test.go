@@ -32,7 +32,7 @@ func TestBuiltinGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				out, err := Render(o+"/"+m, text, podinfo)
+				out, err := Render(o+"/"+m, text, BuiltinModel(o, podinfo))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -114,7 +114,9 @@ func TestBuiltinIndependent(t *testing.T) {
 		"{{ interval }}", podinfo.Interval,
 	)
 	// Skipper derives $route with printf; substitute it by hand.
-	skipperRoute := fmt.Sprintf("kube(ew)?_%s__%s_canary__.*__%s_canary(_[0-9]+)?", podinfo.Namespace, podinfo.Ingress, podinfo.Service)
+	// Its model is encoded (Flagger's encodeModelForSkipper): "-" becomes "_".
+	enc := func(s string) string { return strings.ReplaceAll(s, "-", "_") }
+	skipperRoute := fmt.Sprintf("kube(ew)?_%s__%s_canary__.*__%s_canary(_[0-9]+)?", enc(podinfo.Namespace), enc(podinfo.Ingress), enc(podinfo.Service))
 	skipper := strings.NewReplacer(
 		`{{- $route := printf "kube(ew)?_%s__%s_canary__.*__%s_canary(_[0-9]+)?" namespace ingress service }}`, "",
 		"{{ $route }}", skipperRoute,
@@ -133,7 +135,7 @@ func TestBuiltinIndependent(t *testing.T) {
 					t.Fatalf("template uses more than the simple variables: %q", expect)
 				}
 				expect = flaggerSpace.ReplaceAllString(expect, " ")
-				out, err := Render(o+"/"+m, text, podinfo)
+				out, err := Render(o+"/"+m, text, BuiltinModel(o, podinfo))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -163,7 +165,7 @@ func TestBuiltinQuirks(t *testing.T) {
 		{ObserverKuma, MetricRequestSuccessRate, `service=~"podinfo-canary_test_svc_[0-9a-zA-Z-]+", }[1m]`},
 		{ObserverKnative, MetricRequestDuration, `envoy_cluster_name=~"test/podinfo-route", }[1m]`},
 		{ObserverNginx, MetricRequestDuration, `ingress="podinfo-ing", canary!="" }[1m] ) ) * 1000`},
-		{ObserverSkipper, MetricRequestSuccessRate, ` sum(rate(skipper_response_duration_seconds_bucket{route=~"kube(ew)?_test__podinfo-ing_canary__.*__podinfo-svc_canary(_[0-9]+)?",code!~"5..",le="+Inf"}[1m])) / sum(`},
+		{ObserverSkipper, MetricRequestSuccessRate, ` sum(rate(skipper_response_duration_seconds_bucket{route=~"kube(ew)?_test__podinfo_ing_canary__.*__podinfo_svc_canary(_[0-9]+)?",code!~"5..",le="+Inf"}[1m])) / sum(`},
 		{ObserverTraefik, MetricRequestDuration, `service=~"test-podinfo-canary-[0-9a-zA-Z-]+@kubernetescrd" }[1m] ) ) by (le) ) * 1000`},
 		{ObserverOSM, MetricRequestSuccessRate, `destination_kind="Deployment", destination_name="podinfo", response_code!~"5.*" }[1m]`},
 		{ObserverAPISIX, MetricRequestSuccessRate, `apisix_http_status{ route=~"test_podinfo-route-podinfo-canary_.+", code!~"5.." }[1m]`},
@@ -174,7 +176,7 @@ func TestBuiltinQuirks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := Render("q", text, podinfo)
+			out, err := Render("q", text, BuiltinModel(tc.observer, podinfo))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -297,5 +299,31 @@ func TestObserverFor(t *testing.T) {
 				t.Errorf("selected observer has no query: %v", err)
 			}
 		})
+	}
+}
+
+// TestBuiltinModelSkipper pins Flagger's encodeModelForSkipper: every
+// non-word rune of name, namespace, ingress, service and target becomes "_"
+// (Go's ASCII \W, one "_" per rune); route and interval are kept, and other
+// observers see the model unchanged.
+func TestBuiltinModelSkipper(t *testing.T) {
+	in := Model{
+		Name: "pod-info.v2", Namespace: "team-a", Target: "pod.info", Service: "svc-é",
+		Ingress: "ing_1-x", Route: "route-x", Interval: "1m", Variables: map[string]string{"k": "a-b"},
+	}
+	want := Model{
+		Name: "pod_info_v2", Namespace: "team_a", Target: "pod_info", Service: "svc__",
+		Ingress: "ing_1_x", Route: "route-x", Interval: "1m", Variables: map[string]string{"k": "a-b"},
+	}
+	if diff := cmp.Diff(want, BuiltinModel(ObserverSkipper, in)); diff != "" {
+		t.Errorf("skipper model (-want +got):\n%s", diff)
+	}
+	for _, o := range Observers() {
+		if o == ObserverSkipper {
+			continue
+		}
+		if diff := cmp.Diff(in, BuiltinModel(o, in)); diff != "" {
+			t.Errorf("%s model changed (-want +got):\n%s", o, diff)
+		}
 	}
 }

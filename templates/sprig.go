@@ -14,6 +14,13 @@ import (
 // expandenv read the process environment, getHostByName does a DNS lookup.
 var removedSprig = []string{"env", "expandenv", "getHostByName"}
 
+// goBuiltins are text/template's predefined functions. A function map entry
+// of the same name would replace the builtin (sprig's list "slice" does, so
+// `{{ slice "abc" 1 }}` fails where Flagger renders "bc"); templates keep
+// Go's, as Flagger, which has no sprig, does.
+var goBuiltins = []string{"and", "call", "html", "index", "slice", "js", "len", "not", "or",
+	"print", "printf", "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne"}
+
 // sprigFuncs is sprig's text/template function map without removedSprig and
 // with the functions that take a size argument bounded by MaxRenderedBytes
 // (same results below the bound; an error wrapping ErrTooLarge above it,
@@ -25,6 +32,9 @@ var sprigFuncs = sync.OnceValue(func() template.FuncMap {
 		delete(fm, n)
 	}
 	for _, n := range removedCrypto {
+		delete(fm, n)
+	}
+	for _, n := range goBuiltins {
 		delete(fm, n)
 	}
 	fm["repeat"] = repeat

@@ -135,3 +135,19 @@ func TestStepCount(t *testing.T) {
 		}
 	}
 }
+
+// TestGoBuiltinsWinOverSprig pins that text/template's builtins keep their
+// meaning: sprig's list "slice" would make slicing a string fail, where
+// Flagger (no sprig) renders it (found by compat/flagger's rendering suite).
+func TestGoBuiltinsWinOverSprig(t *testing.T) {
+	for text, want := range map[string]string{
+		`{{ slice "abcd" 1 3 }}`:               "bc",
+		`{{ index (slice "abc" 1) 0 }}`:        "98",
+		`{{ len "abc" }}{{ printf "%03d" 7 }}`: "3007",
+	} {
+		got, err := Render("q", text, Model{})
+		if err != nil || got != want {
+			t.Errorf("%s = %q, %v; want %q", text, got, err, want)
+		}
+	}
+}

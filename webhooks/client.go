@@ -196,6 +196,11 @@ func retryAfter(status int, h http.Header, now time.Time) (time.Duration, bool) 
 // capBody keeps at most limit bytes of b without splitting a UTF-8 sequence
 // at the cut, and trims surrounding white space.
 func capBody(b []byte, limit int) string {
+	return strings.TrimSpace(capRaw(b, limit))
+}
+
+// capRaw cuts b to at most limit bytes without splitting a rune.
+func capRaw(b []byte, limit int) string {
 	if len(b) > limit {
 		b = b[:limit]
 		for i := 1; i <= utf8.UTFMax && i <= len(b); i++ {
@@ -207,7 +212,7 @@ func capBody(b []byte, limit int) string {
 			}
 		}
 	}
-	return strings.TrimSpace(string(b))
+	return string(b)
 }
 
 // hookURL validates the hook's URL. Its errors never echo the URL, which may
@@ -235,7 +240,8 @@ func hookURL(hook Hook) (*url.URL, error) {
 type answer struct {
 	status int
 	header http.Header
-	body   string
+	body   string // raw, trimmed of surrounding white space
+	raw    string // the capped body as it came
 	err    error
 }
 
@@ -273,11 +279,11 @@ func (c *Client) Call(ctx context.Context, hook Hook, p Payload) error {
 			if IsSuccess(a.status) {
 				return nil
 			}
-			return &StatusError{URL: redacted, Code: a.status, Body: a.body}
+			return &StatusError{URL: redacted, Code: a.status, Body: a.body, raw: a.raw}
 		}
 		last := a.err
 		if last == nil {
-			last = &StatusError{URL: redacted, Code: a.status, Body: a.body}
+			last = &StatusError{URL: redacted, Code: a.status, Body: a.body, raw: a.raw}
 		}
 		giveUp := &GiveUpError{URL: redacted, Attempts: attempt, Err: last}
 		if ctx.Err() != nil || attempt > hook.Retries || (a.err != nil && !retryableError(a.err)) {
@@ -355,7 +361,8 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, target string, bo
 	if err != nil {
 		return answer{err: &readError{code: resp.StatusCode, err: err}}
 	}
-	a.body = capBody(b, c.maxBody)
+	a.raw = capRaw(b, c.maxBody)
+	a.body = strings.TrimSpace(a.raw)
 	return a
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/augurproj/augur/webhooks"
 	"github.com/augurproj/augur/webhooks/webhookstest"
@@ -148,7 +149,7 @@ func TestCallStatus(t *testing.T) {
 					t.Fatalf("Call error = %v (%T), want *StatusError", err, err)
 				}
 				want := &webhooks.StatusError{URL: srv.URL + "/hook", Code: tt.wantCode, Body: strings.TrimSpace(tt.resp.Body)}
-				if diff := cmp.Diff(want, se); diff != "" {
+				if diff := cmp.Diff(want, se, cmpopts.IgnoreUnexported(webhooks.StatusError{})); diff != "" {
 					t.Errorf("StatusError (-want +got):\n%s", diff)
 				}
 				if err.Error() != tt.wantErr {

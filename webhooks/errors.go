@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -15,6 +16,8 @@ type StatusError struct {
 	// Body is the start of the response body (at most Options.MaxBody bytes),
 	// trimmed of surrounding white space.
 	Body string
+	// raw is the capped body untrimmed, as Flagger's event quotes it.
+	raw string
 }
 
 // Error returns the response body, as Flagger does. An empty body (a 204, for
@@ -57,3 +60,30 @@ func (e *GiveUpError) Error() string {
 
 // Unwrap returns the last attempt's failure.
 func (e *GiveUpError) Unwrap() error { return e.Err }
+
+// FlaggerText returns the error text Flagger v1.44.0 puts in its event for a
+// failed call, where err.Error() is augur's fuller account. They differ for
+// a *GiveUpError: when a retryable status (5xx, 429) exhausted the retries,
+// go-retryablehttp reports only "POST <url> giving up after N attempt(s)"
+// and Flagger loses the status and body; after a transport error it appends
+// that error, as augur does. A failure status quotes the body untrimmed (up
+// to the cap), as Flagger does; an empty body keeps augur's status line
+// (a deliberate change: Flagger's event would end in nothing). Every other
+// error reads the same.
+func FlaggerText(err error) string {
+	if err == nil {
+		return ""
+	}
+	var g *GiveUpError
+	if errors.As(err, &g) {
+		var se *StatusError
+		if g.Err == nil || errors.As(g.Err, &se) {
+			return fmt.Sprintf("%s %s giving up after %d attempt(s)", http.MethodPost, g.URL, g.Attempts)
+		}
+	}
+	var se *StatusError
+	if errors.As(err, &se) && se.Body != "" {
+		return se.raw
+	}
+	return err.Error()
+}

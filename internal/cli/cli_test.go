@@ -142,7 +142,7 @@ func TestReplayJSONShape(t *testing.T) {
 		}
 		weights = append(weights, *tk.CanaryWeight)
 	}
-	if diff := cmp.Diff([]int{10, 20, 30, 40, 50, 0, 0, 0}, weights); diff != "" {
+	if diff := cmp.Diff([]int{10, 20, 30, 40, 50, 50, 0, 0}, weights); diff != "" {
 		t.Errorf("weights per tick (-want +got):\n%s", diff)
 	}
 }

@@ -96,3 +96,22 @@ func invalidAddress(address, reason string, cause error) error {
 func missingCredential(what string) error {
 	return fmt.Errorf("%w: prometheus credentials does not contain a %s (secret key %q)", ErrMissingCredential, what, what)
 }
+
+// httpError is a non-2xx answer: the decoded *APIError (what errors.As
+// finds and Error() reads) plus the start of the body as it came, which
+// Flagger's provider quotes.
+type httpError struct {
+	api *APIError
+	raw string
+}
+
+func (e *httpError) Error() string { return e.api.Error() }
+func (e *httpError) Unwrap() error { return e.api }
+
+// FlaggerText is the error as Flagger v1.44.0's Prometheus provider words
+// it: "error response: Status <code> <text>: <body>", the body as it came
+// (cut at 512 bytes, where Flagger keeps all of it). augur's Error()
+// decodes the envelope instead; the engine shows both (event, detail).
+func (e *httpError) FlaggerText() string {
+	return fmt.Sprintf("error response: Status %d %s: %s", e.api.StatusCode, http.StatusText(e.api.StatusCode), e.raw)
+}

@@ -250,6 +250,9 @@ func (p *Provider) query(ctx context.Context, query string, at time.Time) (float
 	if err != nil {
 		return 0, fmt.Errorf("prometheus query %q: %w", q, p.classify(ctx, err))
 	}
+	if _, ok := v.(*model.Scalar); ok {
+		metrics.MarkScalar(ctx)
+	}
 	f, err := reduce(v)
 	if err != nil {
 		return 0, fmt.Errorf("prometheus query %q: %w", q, err)

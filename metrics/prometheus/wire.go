@@ -49,7 +49,7 @@ func (c *wireClient) Do(ctx context.Context, req *http.Request) (*http.Response,
 		return nil, nil, err
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, nil, newHTTPError(resp.StatusCode, body)
+		return nil, nil, &httpError{api: newHTTPError(resp.StatusCode, body), raw: truncateBody(body)}
 	}
 	return resp, body, nil
 }

@@ -128,6 +128,7 @@ func (p *Provider) instant(ctx context.Context, q string, at time.Time) (float64
 	p.log(ctx, q, res.Warnings)
 	switch v := res.Value.(type) {
 	case promql.Scalar:
+		metrics.MarkScalar(ctx)
 		return number(v.V)
 	case promql.Vector:
 		switch len(v) {

@@ -113,8 +113,23 @@ func TestJudgedMeasurements(t *testing.T) {
 func TestJudgedMetadata(t *testing.T) {
 	p := newProvider(t)
 	md := p.GetMetadata(metric(t, "latency", obj{"data": podinfoData("identical.om"), "builtin": "request-duration", "target": "podinfo",
-		"judge": obj{"judge": "histogram"}}, "", ""))
+		"namespace": "test", "judge": obj{"judge": "histogram"}}, "", ""))
 	if md["judge"] != "histogram" || md["data"] != "histogram buckets" || md["query"] == "" {
 		t.Errorf("metadata %v", md)
+	}
+}
+
+// TestMetadataNeverShowsAQueryThatDidNotRun pins that GetMetadata (which
+// gets no AnalysisRun) leaves out a query that depends on the run's
+// namespace when the configuration names none, and shows it otherwise.
+func TestMetadataNeverShowsAQueryThatDidNotRun(t *testing.T) {
+	p := newProvider(t)
+	md := p.GetMetadata(metric(t, "sr", obj{"data": podinfoData("identical.om"), "builtin": "request-success-rate", "target": "podinfo"}, "", ""))
+	if _, ok := md["query"]; ok || md["queryNamespace"] == "" {
+		t.Errorf("without a namespace, metadata %v shows a query rendered for a namespace that never ran", md)
+	}
+	md = p.GetMetadata(metric(t, "q", obj{"data": podinfoData("identical.om"), "query": "vector(1)"}, "", ""))
+	if md["query"] != "vector(1)" {
+		t.Errorf("a query that does not depend on the namespace is known: metadata %v", md)
 	}
 }

@@ -85,10 +85,16 @@ func judge(chk analysis.Check, out outcome, metric v1alpha1.Metric, tr *analysis
 	}
 	vals := result(chk, out)
 	v := verdict{phase: v1alpha1.AnalysisPhaseSuccessful, value: formatValue(vals)}
+	// Argo's Prometheus provider hands a scalar to the conditions as a bare
+	// number (`result >= 0`) and shows it unbracketed; a vector is a list.
+	var condResult any = vals
+	if out.scalar && len(vals) == 1 {
+		condResult, v.value = vals[0], formatNumber(vals[0])
+	}
 	var msgs []string
 	hasCond := metric.SuccessCondition != "" || metric.FailureCondition != ""
 	if hasCond {
-		p, err := conditionsPhase(vals, metric)
+		p, err := conditionsPhase(condResult, metric)
 		if err != nil {
 			msg := err.Error()
 			if len(vals) == 0 {
@@ -140,7 +146,7 @@ func rangePhase(chk analysis.Check, noValues bool, vals []float64) (v1alpha1.Ana
 // without a failure condition a false success condition fails; without a
 // success condition a false failure condition succeeds; with both, neither
 // true is Inconclusive and a true failure condition wins.
-func conditionsPhase(vals []float64, metric v1alpha1.Metric) (v1alpha1.AnalysisPhase, error) {
+func conditionsPhase(vals any, metric v1alpha1.Metric) (v1alpha1.AnalysisPhase, error) {
 	var success, failure bool
 	var err error
 	if metric.SuccessCondition != "" {
@@ -172,7 +178,7 @@ func conditionsPhase(vals []float64, metric v1alpha1.Metric) (v1alpha1.AnalysisP
 
 // evalCondition is Argo's EvalCondition, with a panic (which expr-lang does
 // not always catch) turned into an error.
-func evalCondition(vals []float64, cond string) (ok bool, err error) {
+func evalCondition(vals any, cond string) (ok bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			ok, err = false, fmt.Errorf("panic: %v", r)

@@ -249,3 +249,26 @@ func FuzzConditions(f *testing.F) {
 		}
 	})
 }
+
+// TestScalarResultIsABareNumber pins what Argo's own Prometheus provider
+// does with a scalar result: conditions see a bare number (`result >= 0`)
+// and the value is unbracketed; a vector stays a list.
+func TestScalarResultIsABareNumber(t *testing.T) {
+	p := newProvider(t)
+	data := podinfoData("identical.om")
+	tests := []struct {
+		query, cond, wantValue string
+		want                   v1alpha1.AnalysisPhase
+	}{
+		{"scalar(vector(0.5))", "result >= 0.5", "0.5", v1alpha1.AnalysisPhaseSuccessful},
+		{"scalar(vector(0.5))", "result < 0.5", "0.5", v1alpha1.AnalysisPhaseFailed},
+		{"vector(0.5)", "result[0] >= 0.5", "[0.5]", v1alpha1.AnalysisPhaseSuccessful},
+		{"vector(0.5)", "result >= 0.5", "[0.5]", v1alpha1.AnalysisPhaseError},
+	}
+	for _, tt := range tests {
+		m := p.Run(nil, metric(t, "m", obj{"data": data, "query": tt.query}, tt.cond, ""))
+		if m.Phase != tt.want || m.Value != tt.wantValue {
+			t.Errorf("%s with %q: phase %s value %q (%s), want %s %q", tt.query, tt.cond, m.Phase, m.Value, m.Message, tt.want, tt.wantValue)
+		}
+	}
+}

@@ -27,6 +27,9 @@ type outcome struct {
 	ran   bool
 	value float64
 	err   error
+	// scalar reports that the query returned a scalar, which Argo's own
+	// Prometheus provider hands to conditions as a bare number.
+	scalar bool
 }
 
 // noValues reports an empty result or NaN (metrics.ErrNoValues).

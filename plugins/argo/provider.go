@@ -247,6 +247,7 @@ func (p *Provider) measure(ctx context.Context, run *v1alpha1.AnalysisRun, metri
 	ctx, cancel := context.WithTimeout(withCredentials(ctx, cfg), cfg.timeout)
 	defer cancel()
 	ctx, pr := withProbe(ctx)
+	ctx, sm := metrics.WithScalarMark(ctx)
 	resp, err := p.svc.Query(ctx, req)
 	if err == nil && len(resp.Checks) != 1 {
 		err = fmt.Errorf("got %d checks, want 1", len(resp.Checks))
@@ -263,6 +264,7 @@ func (p *Provider) measure(ctx context.Context, run *v1alpha1.AnalysisRun, metri
 		addJudgement(meta, j)
 	}
 	out := pr.outcome()
+	out.scalar = sm.Scalar()
 	if out.err != nil && !out.noValues() && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		chk.Reason = fmt.Sprintf("%s has no value: the query timed out after %s (set timeout in the configuration)", chk.Metric, cfg.timeout)
 	}
@@ -290,8 +292,24 @@ func (p *Provider) metadataContext(ctx context.Context, metric v1alpha1.Metric) 
 	if plan.Err != nil {
 		return cfg.secrets.scrubMap(map[string]string{"error": string(plan.Err.Kind) + ": " + plan.Err.Message})
 	}
-	return cfg.secrets.scrubMap(metadata(plan))
+	meta := metadata(plan)
+	if cfg.Namespace == "" && meta["query"] != "" {
+		// GetMetadata gets no AnalysisRun, and Run renders {{ namespace }}
+		// with the run's namespace: a query that depends on it is not known
+		// here, so it is left out rather than shown for a namespace that
+		// never ran. Each measurement's metadata holds the query it ran.
+		other, err := p.plan(ctx, cfg, metadataProbeNamespace, metric.Name)
+		if err != nil || other.Err != nil || other.Query != plan.Query {
+			delete(meta, "query")
+			meta["queryNamespace"] = "the AnalysisRun's (see each measurement's metadata for the query it ran)"
+		}
+	}
+	return cfg.secrets.scrubMap(meta)
 }
+
+// metadataProbeNamespace is a namespace no run has (not a DNS label), used
+// to find out whether a query depends on the AnalysisRun's namespace.
+const metadataProbeNamespace = "augur.metadata-probe"
 
 func metadata(plan engine.MetricPlan) map[string]string {
 	m := map[string]string{"kind": string(plan.Kind)}

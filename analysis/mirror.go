@@ -1,0 +1,62 @@
+package analysis
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrMirrorUnsupported marks a canary that asks for traffic mirroring on a
+// router that cannot mirror.
+var ErrMirrorUnsupported = errors.New("traffic mirroring is not supported by this provider")
+
+// RouterProvider is the provider Flagger builds the canary's mesh router
+// for: spec.provider, else the global mesh provider, else istio.
+func RouterProvider(c *Canary, meshProvider string) string {
+	switch {
+	case c.Spec.Provider != "":
+		return c.Spec.Provider
+	case meshProvider != "":
+		return meshProvider
+	default:
+		return DefaultMeshProvider
+	}
+}
+
+// CanMirror reports whether Flagger v1.44.0's router for provider can
+// report the canary as mirrored: only the Istio and Gateway API routers
+// (and unknown providers, which get Istio's router) ever do.
+func CanMirror(provider string) bool {
+	switch {
+	case provider == "istio", strings.HasPrefix(provider, "gatewayapi:v1"):
+		return true
+	case provider == kubernetesProvider:
+		// Flagger ignores mirroring with the kubernetes provider.
+		return true
+	}
+	for _, p := range []string{"appmesh", "linkerd", "smi", "contour", "knative", "gloo", "nginx", "skipper", "traefik", "apisix", "osm", "kuma"} {
+		if provider == p || strings.HasPrefix(provider, p+":") {
+			return false
+		}
+	}
+	return true // any other provider gets Istio's router
+}
+
+// CheckMirror refuses analysis.mirror on a router that cannot mirror, for
+// the canary and blue/green strategies that use it (A/B testing ignores
+// it). Flagger never sees such a canary mirrored and repeats the
+// pre-rollout step and "Advance … canary weight 0" on every tick, forever;
+// augur treats the combination as invalid input (a deliberate change,
+// docs/compatibility.md) and names the provider and the field.
+func CheckMirror(c *Canary, meshProvider string) error {
+	a := c.GetAnalysis()
+	if a == nil || !a.Mirror || a.Strategy() == StrategyABTesting {
+		return nil
+	}
+	p := RouterProvider(c, meshProvider)
+	if CanMirror(p) {
+		return nil
+	}
+	return fmt.Errorf("canary %s.%s: analysis.mirror is true but provider %q cannot mirror traffic (only istio and gatewayapi can; Flagger would repeat the first step forever): %w",
+		c.Metadata.Name, c.Metadata.Namespace, p, ErrMirrorUnsupported)
+}
