@@ -174,7 +174,7 @@ func (c *checker) metric(o *Object, m map[string]any, path, target string) {
 		}
 		c.report("metric-interval-too-short", o, path+".interval",
 			fmt.Sprintf("Metric %q queries a rate over %s, less than two %s scrapes, so the query returns no values and every check fails.", name, seconds(window), seconds(c.opts.ScrapeInterval)),
-			fmt.Sprintf("interval: %s", seconds(2*c.opts.ScrapeInterval+c.opts.ScrapeInterval)), related...)
+			fmt.Sprintf("interval: %s", seconds(max(time.Minute, 4*c.opts.ScrapeInterval))), related...)
 	}
 	c.thresholds(o, m, path, name, builtin, target)
 	if c.opts.Cluster != nil && builtin {
