@@ -5,7 +5,7 @@ PKGS     ?= ./...
 BENCH    ?= .
 COUNT    ?= 6
 
-.PHONY: all build test unit integration kube-test lint golden bench fuzz demo clean
+.PHONY: all build test unit integration kube-test lint golden bench fuzz demo clean calibrate
 
 all: build test
 
@@ -39,6 +39,10 @@ kube-test: build
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+
+## calibrate: the judges' full calibration table of docs/judges.md (1,000 rollouts per model, scenario and judge; ~10 min on 2 cores)
+calibrate:
+	$(GO) run ./internal/calibrate -rollouts 1000
 
 ## golden: rewrite golden files; CI checks that this leaves no diff.
 golden:

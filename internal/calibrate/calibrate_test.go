@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -14,16 +15,23 @@ import (
 // Carlo error: the recommended judges stay at their level on A/A traffic
 // (bursty included), the sequential judge per rollout, and they catch the
 // regressions at least as often as Kayenta's rank test.
+var rollouts = flag.Int("calibrate.rollouts", 100, "rollouts per model, scenario and judge of TestCalibration")
+
 func TestCalibration(t *testing.T) {
 	s := DefaultSettings()
-	s.Rollouts = 200
-	if testing.Short() {
-		s.Rollouts = 40
+	s.Rollouts = *rollouts
+	if raceEnabled || testing.Short() {
+		// A smoke test: scripts/ci-judges.sh runs the reduced calibration
+		// without the race detector.
+		s.Rollouts = 5
 	}
 	res := Run(s, Models, Scenarios)
 	var buf bytes.Buffer
 	Table(&buf, s, Models, res)
 	t.Logf("reduced calibration (seed %d):\n%s", s.Seed, buf.String())
+	if s.Rollouts < 50 {
+		t.Skipf("%d rollouts: too few to check rates (run scripts/ci-judges.sh)", s.Rollouts)
+	}
 	n := float64(s.Rollouts)
 	// The per-look rate of overlapping windows is an average of correlated
 	// looks; its Monte Carlo error is at most that of one look per rollout.
