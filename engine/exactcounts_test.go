@@ -317,3 +317,26 @@ func TestExactSeriesErrors(t *testing.T) {
 		t.Error("bad selector: no error")
 	}
 }
+
+// FuzzCounterSelector: the exact-count query recognizer never panics, and
+// what it accepts is a selector the query contains.
+func FuzzCounterSelector(f *testing.F) {
+	for _, q := range []string{
+		`sum(increase(x_total{a="b"}[1m]))`,
+		`sum by (le) (increase(h_bucket{job="j"}[30s]))`,
+		`sum(increase(h_bucket[1m])) by (le)`,
+		`sum(increase(x{a="}["}[1m]))`,
+		`sum(rate(x[1m]))`,
+	} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		sel, _, ok := counterSelector(q)
+		if !ok {
+			return
+		}
+		if sel == "" || !strings.Contains(q, sel) {
+			t.Fatalf("counterSelector(%q) accepted selector %q", q, sel)
+		}
+	})
+}
