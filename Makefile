@@ -10,7 +10,7 @@ VERSION  ?= $(shell git describe --tags --dirty 2>/dev/null)
 COMMIT   ?= $(shell git rev-parse HEAD >/dev/null 2>&1 && { git rev-parse HEAD | tr -d '\n'; git diff --quiet HEAD || printf -- -dirty; })
 LDFLAGS  ?= -X github.com/augurproj/augur/internal/version.version=$(VERSION) -X github.com/augurproj/augur/internal/version.commit=$(COMMIT)
 
-.PHONY: all build test unit integration kube-test lint golden bench fuzz demo clean image compat
+.PHONY: all build test unit integration kube-test lint golden bench fuzz demo clean image compat calibrate
 
 all: build test
 
@@ -54,6 +54,10 @@ image: build
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+
+## calibrate: the judges' full calibration table of docs/judges.md (1,000 rollouts per model, scenario and judge; ~10 min on 2 cores)
+calibrate:
+	$(GO) run ./internal/calibrate -rollouts 1000
 
 ## golden: rewrite golden files; CI checks that this leaves no diff.
 golden:

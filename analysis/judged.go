@@ -39,7 +39,18 @@ type JudgeWindow struct {
 	// Cumulative reports that the data runs from the start of the analysis
 	// (the sequential judge) rather than over one window.
 	Cumulative bool `json:"cumulative,omitempty"`
+	// Counting says how counts and buckets were read: "exact" (each
+	// counter's increase from its stored samples, resets handled; whole
+	// requests) or "increase" (the points of per-step increase() queries,
+	// which Prometheus extrapolates). Empty for samples.
+	Counting string `json:"counting,omitempty"`
 }
+
+// Ways of counting a judged metric's requests and buckets (JudgeWindow.Counting).
+const (
+	CountingExact    = "exact"
+	CountingIncrease = "increase"
+)
 
 // Duration is End − Start.
 func (w JudgeWindow) Duration() time.Duration { return w.End.Sub(w.Start) }

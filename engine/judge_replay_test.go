@@ -172,7 +172,7 @@ func sortedNames(m map[string]string) []string {
 // every value is inside its threshold.
 func TestTickJudgedRegression(t *testing.T) {
 	eng, c, store := judgedSetup(t, "latency-regression.om")
-	at := replayStart(store).Add(2 * time.Minute) // 10:02:00
+	at := replayStart(store).Add(5 * time.Minute) // 10:05:00: the default window holds 10 steps of 30s
 	d, err := eng.Tick(context.Background(), engine.TickRequest{
 		Canary: c, Status: analysis.CanaryStatus{Phase: analysis.PhaseProgressing, CanaryWeight: 20, FailedChecks: 1,
 			AnalysisStart: replayStart(store).Format(time.RFC3339Nano)},

@@ -427,7 +427,7 @@ func TestEvaluateJudgedData(t *testing.T) {
 			},
 			wantData: judges.Input{Canary: judges.Data{Counts: &judges.Counts{Requests: 330.5, Errors: 3}},
 				Baseline: judges.Data{Counts: &judges.Counts{Requests: 630, Errors: 0}}},
-			wantWindow: analysis.JudgeWindow{Start: end.Add(-3 * time.Minute), End: end, Step: "1m"},
+			wantWindow: analysis.JudgeWindow{Start: end.Add(-3 * time.Minute), End: end, Step: "1m", Counting: analysis.CountingIncrease},
 		},
 		{
 			name: "buckets by le, sorted, with the sum",
@@ -446,7 +446,7 @@ func TestEvaluateJudgedData(t *testing.T) {
 					{UpperBound: 0.5, Count: 11}, {UpperBound: 1, Count: 17}, {UpperBound: inf, Count: 22}}, Sum: ptr(15.0)}},
 				Baseline: judges.Data{Histogram: &judges.Histogram{Buckets: []judges.Bucket{{UpperBound: 1, Count: 2}, {UpperBound: inf, Count: 4}}}},
 			},
-			wantWindow: analysis.JudgeWindow{Start: end.Add(-2 * time.Minute), End: end, Step: "30s"},
+			wantWindow: analysis.JudgeWindow{Start: end.Add(-2 * time.Minute), End: end, Step: "30s", Counting: analysis.CountingIncrease},
 		},
 		{
 			name:   "sequential: cumulative from the analysis start",

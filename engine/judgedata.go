@@ -79,7 +79,13 @@ func (e *Engine) judged(ctx context.Context, p *MetricPlan, w analysis.JudgeWind
 				defer func() { <-sem }()
 				qctx, cancel := context.WithTimeout(ctx, e.opts.QueryTimeout)
 				defer cancel()
-				s, err := rq.QueryRange(qctx, jobs[i].q.Query, first, w.End, jp.step)
+				var s []metrics.Series
+				var err error
+				if sel, byLE, ok := exactQuery(prov, jobs[i].q); ok {
+					s, err = exactSeries(qctx, prov.(metrics.RawQuerier), sel, byLE, first, w.End, jp.step)
+				} else {
+					s, err = rq.QueryRange(qctx, jobs[i].q.Query, first, w.End, jp.step)
+				}
 				if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 					err = fmt.Errorf("range query timed out after %s: %w", e.opts.QueryTimeout, err)
 				}
@@ -97,13 +103,25 @@ func (e *Engine) judged(ctx context.Context, p *MetricPlan, w analysis.JudgeWind
 			return fail(analysis.ErrKindQuery, fmt.Errorf("%s %s query: %w", job.q.Side, job.q.Role, job.err))
 		}
 	}
+	if jp.Data != judges.DataSamples {
+		j.Window.Counting = analysis.CountingExact
+		for _, q := range jp.Queries {
+			if _, _, ok := exactQuery(prov, q); !ok {
+				j.Window.Counting = analysis.CountingIncrease
+			}
+		}
+	}
+	g := grid{first: first, step: jp.step}
+	if !first.After(w.End) {
+		g.n = int(w.End.Sub(first)/jp.step) + 1
+	}
 	canary, baseline := &j.Data.Canary, &j.Data.Baseline
 	for _, job := range jobs {
 		side := canary
 		if job.q.Side == analysis.SideBaseline {
 			side = baseline
 		}
-		if err := fill(side, job.q.Role, job.series, p.Scale); err != nil {
+		if err := fill(side, job.q.Role, job.series, p.Scale, g); err != nil {
 			kind := analysis.ErrKindQuery
 			if errors.Is(err, metrics.ErrMultipleValues) {
 				kind = analysis.ErrKindMultipleValues
@@ -124,17 +142,71 @@ func (e *Engine) judged(ctx context.Context, p *MetricPlan, w analysis.JudgeWind
 			// increase() extrapolates each series on its own: errors may
 			// exceed requests by a fraction when almost every request fails.
 			d.Counts.Errors = min(d.Counts.Errors, d.Counts.Requests)
+			var sr, se float64
+			for i := range d.Counts.Steps {
+				sr, se = sr+d.Counts.Steps[i].Requests, se+d.Counts.Steps[i].Errors
+				d.Counts.Steps[i].Errors = min(d.Counts.Steps[i].Errors, d.Counts.Steps[i].Requests)
+			}
+			if !same(sr, d.Counts.Requests) || !same(se, d.Counts.Errors) {
+				d.Counts.Steps = nil // points off the step grid: no clusters
+			}
 		case judges.DataHistogram:
 			if d.Histogram != nil && len(d.Histogram.Buckets) == 0 {
 				d.Histogram = nil
+			}
+			if h := d.Histogram; h != nil && len(h.Steps) > 0 {
+				var total float64
+				for _, row := range h.Steps {
+					total += row[len(row)-1]
+				}
+				if !same(total, h.Buckets[len(h.Buckets)-1].Count) {
+					h.Steps = nil // points off the step grid: no clusters
+				}
 			}
 		}
 	}
 	return j
 }
 
+// exactQuery reports whether a count or bucket query runs exactly (see
+// exactcounts.go): its shape allows it and the provider returns raw samples.
+func exactQuery(prov metrics.Provider, q analysis.JudgeQuery) (sel string, byLE, ok bool) {
+	if q.Role == analysis.RoleSamples {
+		return "", false, false
+	}
+	if _, raw := prov.(metrics.RawQuerier); !raw {
+		return "", false, false
+	}
+	sel, byLE, ok = counterSelector(q.Query)
+	if !ok || byLE != (q.Role == analysis.RoleBuckets) {
+		return "", false, false
+	}
+	return sel, byLE, true
+}
+
+// grid is the judged window's step points: first, first+step, … (n points).
+type grid struct {
+	first time.Time
+	step  time.Duration
+	n     int
+}
+
+// perStep returns a series' values by step index (points off the grid are
+// dropped; NaN counts as 0).
+func (g grid) perStep(ss []metrics.Sample) []float64 {
+	out := make([]float64, g.n)
+	for _, s := range ss {
+		d := s.T.Sub(g.first)
+		if d < 0 || d%g.step != 0 || int(d/g.step) >= g.n || math.IsNaN(s.V) {
+			continue
+		}
+		out[d/g.step] += s.V
+	}
+	return out
+}
+
 // fill adds one query's result to a side's data.
-func fill(d *judges.Data, role string, series []metrics.Series, scale float64) error {
+func fill(d *judges.Data, role string, series []metrics.Series, scale float64, g grid) error {
 	one := func() ([]metrics.Sample, error) {
 		switch len(series) {
 		case 0:
@@ -176,6 +248,18 @@ func fill(d *judges.Data, role string, series []metrics.Series, scale float64) e
 		} else {
 			d.Counts.Errors = sum(ss)
 		}
+		if g.n >= 2 {
+			if d.Counts.Steps == nil {
+				d.Counts.Steps = make([]judges.Counts, g.n)
+			}
+			for i, v := range g.perStep(ss) {
+				if role == analysis.RoleRequests {
+					d.Counts.Steps[i].Requests = v
+				} else {
+					d.Counts.Steps[i].Errors = v
+				}
+			}
+		}
 	case analysis.RoleSum:
 		ss, err := one()
 		if err != nil {
@@ -190,6 +274,7 @@ func fill(d *judges.Data, role string, series []metrics.Series, scale float64) e
 		}
 	case analysis.RoleBuckets:
 		counts := map[float64]float64{}
+		steps := map[float64][]float64{}
 		for _, s := range series {
 			le, ok := s.Labels["le"]
 			if !ok {
@@ -204,6 +289,9 @@ func fill(d *judges.Data, role string, series []metrics.Series, scale float64) e
 				return fmt.Errorf("%w: several series with le=%q (sum them by le)", metrics.ErrMultipleValues, le)
 			}
 			counts[bound] = sum(s.Samples)
+			if g.n >= 2 {
+				steps[bound] = g.perStep(s.Samples)
+			}
 		}
 		if len(counts) == 0 {
 			return nil
@@ -218,6 +306,16 @@ func fill(d *judges.Data, role string, series []metrics.Series, scale float64) e
 		sort.Float64s(bounds)
 		for _, b := range bounds {
 			d.Histogram.Buckets = append(d.Histogram.Buckets, judges.Bucket{UpperBound: b, Count: counts[b]})
+		}
+		if g.n >= 2 {
+			d.Histogram.Steps = make([][]float64, g.n)
+			for i := range d.Histogram.Steps {
+				row := make([]float64, len(bounds))
+				for k, b := range bounds {
+					row[k] = steps[b][i]
+				}
+				d.Histogram.Steps[i] = row
+			}
 		}
 	}
 	return nil
@@ -243,3 +341,6 @@ func labelString(l map[string]string) string {
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }
+
+// same reports whether two sums agree up to rounding.
+func same(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }

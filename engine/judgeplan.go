@@ -21,6 +21,12 @@ const DefaultJudgeStep = time.Minute
 // minPoints.
 const DefaultSampleSteps = 10
 
+// DefaultCountSteps is the smallest default window, in steps, of a
+// fixed-window judge on counts or histogram buckets: each step is a cluster,
+// and the dispersion between clusters needs several of them (with two steps
+// the test refers to t with one degree of freedom and can hardly fail).
+const DefaultCountSteps = 10
+
 // baselineSuffix names the primary workload: Flagger's <target>-primary.
 const baselineSuffix = "-primary"
 
@@ -119,6 +125,10 @@ func (e *Engine) planJudge(c *analysis.Canary, p *MetricPlan, settings map[strin
 			jp.window = max(c.GetAnalysis().IntervalDuration(), jp.step)
 			if jp.Data == judges.DataSamples {
 				jp.window = max(jp.window, DefaultSampleSteps*jp.step)
+			} else {
+				// Counts and buckets: enough steps (clusters) to estimate
+				// the dispersion between them (docs/judges.md, calibration).
+				jp.window = max(jp.window, DefaultCountSteps*jp.step)
 			}
 		}
 		if jp.window < jp.step {

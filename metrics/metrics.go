@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -61,4 +63,18 @@ type Config struct {
 // the event and Error() in the check's detail.
 type FlaggerTexter interface {
 	FlaggerText() string
+}
+
+// RawQuerier is implemented by providers that can return the stored samples
+// of the series a vector selector matches — every scrape, not a value per
+// step — over (start, end] (Prometheus 2.x may include a sample at exactly
+// start). Statistical judges read exact counter increases from them.
+type RawQuerier interface {
+	QueryRaw(ctx context.Context, selector string, start, end time.Time) ([]Series, error)
+}
+
+// RawSelector is the instant query that returns a selector's stored samples
+// over (end − d, end]: the selector with a range in milliseconds.
+func RawSelector(selector string, d time.Duration) string {
+	return strings.TrimSpace(selector) + "[" + strconv.FormatInt(d.Milliseconds(), 10) + "ms]"
 }

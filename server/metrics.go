@@ -276,7 +276,11 @@ func (m *Metrics) InstrumentRegistry(r *metrics.Registry) *metrics.Registry {
 			}
 			ip := &instrumented{p: p, m: m}
 			if rq, ok := p.(metrics.RangeQuerier); ok {
-				return &instrumentedRange{instrumented: ip, rq: rq}, nil
+				ir := &instrumentedRange{instrumented: ip, rq: rq}
+				if raw, ok := p.(metrics.RawQuerier); ok {
+					return &instrumentedRaw{instrumentedRange: ir, raw: raw}, nil
+				}
+				return ir, nil
 			}
 			return ip, nil
 		})
@@ -311,6 +315,22 @@ type instrumentedRange struct {
 // QueryRange implements metrics.RangeQuerier.
 func (i *instrumentedRange) QueryRange(ctx context.Context, q string, start, end time.Time, step time.Duration) ([]metrics.Series, error) {
 	s, err := i.rq.QueryRange(ctx, q, start, end, step)
+	if err != nil {
+		i.m.queryErrors.WithLabelValues(queryErrorKind(err)).Inc()
+	}
+	return s, err
+}
+
+// instrumentedRaw is instrumentedRange for providers that also return raw
+// samples (exact counts of judged metrics).
+type instrumentedRaw struct {
+	*instrumentedRange
+	raw metrics.RawQuerier
+}
+
+// QueryRaw implements metrics.RawQuerier.
+func (i *instrumentedRaw) QueryRaw(ctx context.Context, sel string, start, end time.Time) ([]metrics.Series, error) {
+	s, err := i.raw.QueryRaw(ctx, sel, start, end)
 	if err != nil {
 		i.m.queryErrors.WithLabelValues(queryErrorKind(err)).Inc()
 	}

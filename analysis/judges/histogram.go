@@ -249,7 +249,16 @@ func judgeHistogram(c Config, in Input, r *Result) {
 	}
 	e.Method = "Mann-Whitney U on grouped data (histogram buckets as ties), normal approximation with tie and continuity correction"
 	e.Statistic = &Statistic{Name: "U", Value: br.U}
-	e.PValue = ptr(br.PValue)
+	pValue, higher := br.PValue, br.U > br.Canary.Count*br.Baseline.Count/2
+	if cs, bs, ok := histogramSteps(*in.Canary.Histogram, *in.Baseline.Histogram); ok {
+		if z, pc, d, ok := clusterTest(bucketStrata(cs, bs), alt, "stratified Mann-Whitney (sum of per-step U)"); ok {
+			e.Method = "stratified Mann-Whitney U on grouped data: each step a cluster (sum of per-step U), variance widened by the dispersion between steps"
+			e.Statistic = &Statistic{Name: "z", Value: z}
+			e.Dispersion = &d
+			pValue, higher = pc, z > 0
+		}
+	}
+	e.PValue = ptr(pValue)
 	if br.Canary.Median != nil && br.Baseline.Median != nil {
 		e.Shift = &Shift{Kind: "median difference", Estimate: num(*br.Canary.Median - *br.Baseline.Median)}
 	}
@@ -264,10 +273,9 @@ func judgeHistogram(c Config, in Input, r *Result) {
 	}
 	e.Effect = eff
 
-	p := fmt.Sprintf("p = %s", g(br.PValue))
+	p := fmt.Sprintf("p = %s", g(pValue)) + dispersionWords(e.Dispersion)
 	medians := fmt.Sprintf("median %s vs %s", gp(br.Canary.Median), gp(br.Baseline.Median))
-	significant := br.PValue < c.Alpha
-	higher := br.U > br.Canary.Count*br.Baseline.Count/2
+	significant := pValue < c.Alpha
 	switch {
 	case !significant:
 		r.Classification = ClassPass
@@ -291,4 +299,45 @@ func judgeHistogram(c Config, in Input, r *Result) {
 
 func bucketSide(b BucketSide) Side {
 	return Side{Count: b.Count, Mean: b.Mean, Median: b.Median}
+}
+
+// histogramSteps returns both sides' per-step cumulative counts when both
+// have the same number (≥ 2) of steps with a count per bucket, their
+// buckets in increasing order of bound.
+func histogramSteps(canary, baseline Histogram) (c, b [][]float64, ok bool) {
+	if len(canary.Steps) < 2 || len(canary.Steps) != len(baseline.Steps) {
+		return nil, nil, false
+	}
+	for _, h := range []Histogram{canary, baseline} {
+		for k := 1; k < len(h.Buckets); k++ {
+			if !(h.Buckets[k].UpperBound > h.Buckets[k-1].UpperBound) {
+				return nil, nil, false
+			}
+		}
+		for _, row := range h.Steps {
+			if len(row) != len(h.Buckets) {
+				return nil, nil, false
+			}
+			for _, v := range row {
+				if !finite(v) || v < 0 {
+					return nil, nil, false
+				}
+			}
+		}
+	}
+	return canary.Steps, baseline.Steps, true
+}
+
+// dispersionWords describes the cluster analysis for a rule sentence.
+func dispersionWords(d *Dispersion) string {
+	if d == nil {
+		return ""
+	}
+	if d.Estimate == nil {
+		if d.Steps == 1 {
+			return ", 1 informative step"
+		}
+		return fmt.Sprintf(", %d informative steps", d.Steps)
+	}
+	return fmt.Sprintf(", %d steps, dispersion %s", d.Steps, g(*d.Estimate))
 }

@@ -38,6 +38,12 @@ type Counts struct {
 	Requests float64 `json:"requests"`
 	// Errors is the number of failed requests (Errors ≤ Requests).
 	Errors float64 `json:"errors"`
+	// Steps optionally splits the counts by step (scrape interval or range
+	// query step), in time order, the same steps on both sides. With two or
+	// more steps the error-rate and sequential judges treat each step as a
+	// cluster: they compare the sides within each step and widen the test
+	// by the dispersion between steps (see docs/judges.md).
+	Steps []Counts `json:"steps,omitempty"`
 }
 
 // Histogram is one side's Prometheus histogram over the analysis window:
@@ -48,6 +54,12 @@ type Histogram struct {
 	Buckets []Bucket `json:"buckets"`
 	// Sum is the optional sum of all observations (the _sum series); it makes the mean exact.
 	Sum *float64 `json:"sum,omitempty"`
+	// Steps optionally splits the buckets by step, in time order, the same
+	// steps on both sides: Steps[i][k] is step i's cumulative count of
+	// Buckets[k]. With two or more steps the histogram judge compares the
+	// sides within each step and widens the test by the dispersion between
+	// steps (see docs/judges.md).
+	Steps [][]float64 `json:"steps,omitempty"`
 }
 
 // Bucket is one cumulative histogram bucket. In JSON the bound is written

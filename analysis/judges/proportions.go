@@ -241,13 +241,32 @@ func judgeErrorRate(c Config, in Input, r *Result) {
 	if pr.Z != nil {
 		e.Statistic = &Statistic{Name: "z", Value: *pr.Z}
 	}
+	if cs, bs, ok := countSteps(cc, bc); ok {
+		z, pc, d, informative := clusterTest(proportionStrata(cs, bs), alt, "Mantel-Haenszel per step")
+		e.Dispersion = &d
+		rho := (alt == Greater && *c.AllowedIncrease == 1) || (alt == Less && *c.AllowedDecrease == 1) ||
+			(alt == TwoSided && *c.AllowedIncrease == 1 && *c.AllowedDecrease == 1)
+		switch {
+		case informative && rho:
+			e.Method = "Mantel-Haenszel test stratified by step (each step a cluster), variance widened by the dispersion between steps"
+			e.Statistic = &Statistic{Name: "z", Value: z}
+			pr.PValue = pc
+		case informative && pr.Z != nil:
+			// A tolerated ratio ≠ 1: the pooled Farrington–Manning statistic,
+			// widened by the same dispersion.
+			e.Method = "two-proportion score test (Farrington-Manning) on summed counts, variance widened by the dispersion between steps"
+			zs := *pr.Z / math.Sqrt(d.Applied)
+			e.Statistic = &Statistic{Name: "z", Value: zs}
+			pr.PValue = scaledP(*pr.Z, d, alt, pr.PValue)
+		}
+	}
 	e.PValue = ptr(pr.PValue)
 	e.Shift = &Shift{Kind: "rate difference", Estimate: num(pr.Difference), Lower: num(pr.Lower), Upper: num(pr.Upper), Confidence: conf}
 	e.Effect = &Effect{Kind: "rateRatio", Value: pr.RateRatio, AllowedIncrease: c.AllowedIncrease, AllowedDecrease: c.AllowedDecrease}
 
 	rates := fmt.Sprintf("canary error rate %s (%s/%s), baseline %s (%s/%s)",
 		pct(pr.CanaryRate), g(cc.Errors), g(cc.Requests), pct(pr.BaselineRate), g(bc.Errors), g(bc.Requests))
-	p := fmt.Sprintf("p = %s", g(pr.PValue))
+	p := fmt.Sprintf("p = %s", g(pr.PValue)) + dispersionWords(e.Dispersion)
 	switch {
 	case pr.PValue < c.Alpha && pr.Difference > 0 && c.Direction.allowsIncrease():
 		r.Classification = ClassHigh
@@ -322,3 +341,40 @@ func directionWords(c Config) string {
 
 // pct formats a proportion as a percentage.
 func pct(p float64) string { return g(100*p) + "%" }
+
+// countSteps returns both sides' per-step counts when both have the same
+// number (≥ 2) of valid steps.
+func countSteps(canary, baseline Counts) (c, b []Counts, ok bool) {
+	if len(canary.Steps) < 2 || len(canary.Steps) != len(baseline.Steps) {
+		return nil, nil, false
+	}
+	for i := range canary.Steps {
+		if canary.Steps[i].validate("canary") != nil || baseline.Steps[i].validate("baseline") != nil {
+			return nil, nil, false
+		}
+	}
+	return canary.Steps, baseline.Steps, true
+}
+
+// scaledP is the p-value of a z statistic widened by a dispersion: z/√φ
+// referred to t with the dispersion's degrees of freedom (normal without).
+// pooled is the unscaled p-value, kept when nothing is widened.
+func scaledP(z float64, d Dispersion, alt Alternative, pooled float64) float64 {
+	if d.Applied == 1 && d.DF == 0 {
+		return pooled
+	}
+	zs := z / math.Sqrt(d.Applied)
+	upper := func(x float64) float64 {
+		if d.DF > 0 {
+			return ptUpper(x, float64(d.DF))
+		}
+		return pnormUpper(x)
+	}
+	switch alt {
+	case Less:
+		return clamp01(upper(-zs))
+	case TwoSided:
+		return clamp01(math.Min(1, 2*upper(math.Abs(zs))))
+	}
+	return clamp01(upper(zs))
+}

@@ -109,11 +109,17 @@ func (o SequentialOptions) withDefaults() (SequentialOptions, error) {
 // "no difference" v0, its variance for the margin tests v1 and the
 // effective sample size.
 func sequentialLook(o SequentialOptions, est, v0, v1, nEff float64) SequentialResult {
-	s := nEff * o.Tau * o.Tau
 	z0 := 0.0
 	if v0 > 0 {
 		z0 = est / math.Sqrt(v0)
 	}
+	return sequentialLookZ(o, est, z0, v1, nEff)
+}
+
+// sequentialLookZ is sequentialLook with the standardized regression
+// statistic z0 given.
+func sequentialLookZ(o SequentialOptions, est, z0, v1, nEff float64) SequentialResult {
+	s := nEff * o.Tau * o.Tau
 	sd1 := math.Sqrt(v1)
 	up := mixtureLogE(z0, s)                           // evidence θ > 0
 	down := mixtureLogE(-z0, s)                        // evidence θ < 0
@@ -234,6 +240,9 @@ func judgeSequential(c Config, in Input, r *Result) {
 		}
 		res, err = SequentialProportions(cc, bc, opts)
 		units = "rate difference"
+		if cs, bs, ok := countSteps(cc, bc); ok && err == nil {
+			res, e.Dispersion = sequentialClustered(opts, res, cs, bs)
+		}
 	default:
 		e.Data = DataSamples
 		if err := needKind(in, c.Judge, DataSamples); err != nil {
@@ -260,6 +269,9 @@ func judgeSequential(c Config, in Input, r *Result) {
 		return
 	}
 	e.Method = fmt.Sprintf("mixture sequential probability ratio test (always valid; half-normal mixture, tau %s) on the %s", g(c.Tau), units)
+	if e.Dispersion != nil && e.Dispersion.Estimate != nil {
+		e.Method += ", stratified by step (Mantel-Haenszel) with the variance widened by the dispersion between steps"
+	}
 	e.Statistic = &Statistic{Name: "z", Value: res.Z}
 	e.PValue = ptr(res.PValue)
 	e.EValue = ptr(res.RegressionEValue)
@@ -274,8 +286,9 @@ func judgeSequential(c Config, in Input, r *Result) {
 		Tau:                  c.Tau,
 		EffectiveN:           res.EffectiveN,
 	}
-	evid := fmt.Sprintf("the %s is %s; regression e-value %s (fail at %s), non-inferiority e-value %s against margin %s (pass at %s)",
-		units, g(res.Estimate), g(res.RegressionEValue), g(res.FailThreshold), g(res.NonInferiorityEValue), g(c.Margin), g(res.PassThreshold))
+	evid := fmt.Sprintf("the %s is %s; regression e-value %s (fail at %s), non-inferiority e-value %s against margin %s (pass at %s)%s",
+		units, g(res.Estimate), g(res.RegressionEValue), g(res.FailThreshold), g(res.NonInferiorityEValue), g(c.Margin), g(res.PassThreshold),
+		dispersionWords(e.Dispersion))
 	switch res.Verdict {
 	case Fail:
 		r.Classification = ClassHigh
@@ -302,4 +315,27 @@ func (r *Result) undecided(c Config, empty bool, why string) {
 	}
 	r.Classification = ClassUndecided
 	r.Explanation.Rule = "Undecided: " + why + "; continue."
+}
+
+// sequentialClustered redoes a proportions look with each step a cluster:
+// the regression statistic is the Mantel–Haenszel z of the steps, and both
+// tests' variances are multiplied — the effective sample size divided — by
+// the dispersion between steps (floored at 1). With fewer than two
+// informative steps the pooled look stands.
+func sequentialClustered(o SequentialOptions, pooled SequentialResult, canary, baseline []Counts) (SequentialResult, *Dispersion) {
+	o, _ = o.withDefaults()
+	st := proportionStrata(canary, baseline)
+	z, _, d, ok := clusterTest(st, Greater, "Mantel-Haenszel per step")
+	if !ok || d.Estimate == nil {
+		return pooled, &d
+	}
+	var x1, n1, x0, n0 float64
+	for i := range canary {
+		x1, n1 = x1+canary[i].Errors, n1+canary[i].Requests
+		x0, n0 = x0+baseline[i].Errors, n0+baseline[i].Requests
+	}
+	a1, a0 := (x1+0.5)/(n1+1), (x0+0.5)/(n0+1)
+	v1 := (a1*(1-a1)/n1 + a0*(1-a0)/n0) * d.Applied
+	res := sequentialLookZ(o, pooled.Estimate, z, v1, pooled.EffectiveN/d.Applied)
+	return res, &d
 }

@@ -120,6 +120,10 @@ type Explanation struct {
 	Effect *Effect `json:"effect,omitempty"`
 	// Sequential holds the sequential judge's two tests.
 	Sequential *SequentialDetail `json:"sequential,omitempty"`
+	// Dispersion is the per-step (cluster) analysis when the data came in
+	// steps: informative steps, estimated dispersion, the variance factor
+	// applied.
+	Dispersion *Dispersion `json:"dispersion,omitempty"`
 	// Rule is a sentence saying which rule decided the verdict.
 	Rule string `json:"rule"`
 }

@@ -446,3 +446,26 @@ func needsCollapse(q string) bool {
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
 }
+
+// QueryRaw returns the stored samples of the series selector matches in
+// (start, end] (Prometheus 2.x includes a sample at exactly start): an
+// instant query (GET /api/v1/query) of selector[end − start] at end, whose
+// result is a matrix of raw samples.
+func (p *Provider) QueryRaw(ctx context.Context, selector string, start, end time.Time) ([]metrics.Series, error) {
+	q := metrics.RawSelector(collapseSpace(selector), end.Sub(start))
+	if start.IsZero() || end.IsZero() || !end.After(start) {
+		return nil, fmt.Errorf("prometheus raw query %q: want start before end", q)
+	}
+	qctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	v, warnings, infos, err := p.api.Query(qctx, q, end)
+	p.logAnnotations(ctx, q, warnings, infos)
+	if err != nil {
+		return nil, fmt.Errorf("prometheus raw query %q: %w", q, p.classify(ctx, err))
+	}
+	series, err := toSeries(v)
+	if err != nil {
+		return nil, fmt.Errorf("prometheus raw query %q: %w", q, err)
+	}
+	return series, nil
+}

@@ -10,6 +10,31 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
+// valuesError names the value the author wrote, not the parser's position
+// in the text it was given (the series and the values joined): `values:
+// "0+1y40" (the 1st value, column 1): bad number syntax: "1"`. offset is
+// where the values start in the parsed text.
+func valuesError(values string, offset int, err error) error {
+	var pe parser.ParseErrors
+	if !errors.As(err, &pe) || len(pe) == 0 {
+		return fmt.Errorf("values: %w", err)
+	}
+	pos := int(pe[0].PositionRange.Start) - offset
+	if pos < 0 || pos > len(values) {
+		return fmt.Errorf("values: %w", pe[0].Err)
+	}
+	start := strings.LastIndexAny(values[:pos], " \t\n") + 1
+	end := len(values)
+	if i := strings.IndexAny(values[pos:], " \t\n"); i >= 0 {
+		end = pos + i
+	}
+	if start >= end { // the error is at a space or at the end: name the end
+		return fmt.Errorf("values %q, column %d: %w", values, pos+1, pe[0].Err)
+	}
+	nth := len(strings.Fields(values[:start])) + 1
+	return fmt.Errorf("values: %q (term %d, column %d): %w", values[start:end], nth, start+1, pe[0].Err)
+}
+
 // MaxNotationSamples bounds how many values one SeriesInput may expand to
 // (`0+1x99999999999` would otherwise exhaust memory).
 const MaxNotationSamples = 1 << 20
@@ -51,7 +76,7 @@ func LoadSeries(series []SeriesInput, start time.Time, interval time.Duration) (
 		}
 		lset, vals, err := p.ParseSeriesDesc(in.Series + " " + in.Values)
 		if err != nil {
-			return nil, wrap(fmt.Errorf("values: %w", err))
+			return nil, wrap(valuesError(in.Values, len(in.Series)+1, err))
 		}
 		lset = lset.WithoutEmpty()
 		if err := checkLabels(lset); err != nil {

@@ -253,3 +253,66 @@ func collapseSpace(q string) string {
 	}
 	return sb.String()
 }
+
+// RecordingStartSlack is how close to the recording's first sample a
+// series' first sample must be for the series to count as present when the
+// recording began (rather than new).
+const RecordingStartSlack = time.Minute
+
+// QueryRaw returns the stored samples of the series selector matches in
+// (start, end]: an instant query of selector[end − start] at end, evaluated
+// by the PromQL engine over the store's Queryable.
+//
+// A recording usually begins in the middle of its counters' lives. A series
+// whose first sample lies within RecordingStartSlack of the recording's
+// start, after start, was not new then: its first value is history, not
+// requests of the window. QueryRaw repeats that value at start, so that a
+// reader of counter increases takes it as the starting value.
+func (p *Provider) QueryRaw(ctx context.Context, selector string, start, end time.Time) ([]metrics.Series, error) {
+	q := metrics.RawSelector(collapseSpace(selector), end.Sub(start))
+	out, err := p.raw(ctx, q, start, end)
+	if err != nil {
+		return nil, fmt.Errorf("recorded raw query %q at %s: %w", q, end.UTC().Format(time.RFC3339Nano), err)
+	}
+	if p.store.SampleCount() > 0 {
+		began := p.store.Start()
+		for i, s := range out {
+			if len(s.Samples) > 0 && s.Samples[0].T.After(start) && s.Samples[0].T.Sub(began) <= RecordingStartSlack {
+				out[i].Samples = append([]metrics.Sample{{T: start.UTC(), V: s.Samples[0].V}}, s.Samples...)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (p *Provider) raw(ctx context.Context, q string, start, end time.Time) ([]metrics.Series, error) {
+	if !end.After(start) {
+		return nil, errors.New("end is not after start")
+	}
+	qry, err := p.engine.NewInstantQuery(ctx, p.store.Queryable(), nil, q, end)
+	if err != nil {
+		return nil, err
+	}
+	defer qry.Close()
+	res := qry.Exec(ctx)
+	if res.Err != nil {
+		return nil, p.execError(res.Err)
+	}
+	p.log(ctx, q, res.Warnings)
+	m, ok := res.Value.(promql.Matrix)
+	if !ok {
+		return nil, fmt.Errorf("unexpected result type %s", res.Value.Type())
+	}
+	out := make([]metrics.Series, 0, len(m))
+	for _, s := range m {
+		if len(s.Histograms) > 0 {
+			return nil, fmt.Errorf("series %s holds native histograms, not numbers", s.Metric)
+		}
+		samples := make([]metrics.Sample, len(s.Floats))
+		for i, f := range s.Floats {
+			samples[i] = metrics.Sample{T: time.UnixMilli(f.T).UTC(), V: f.F}
+		}
+		out = append(out, metrics.Series{Labels: labelMap(s.Metric), Samples: samples})
+	}
+	return out, nil
+}

@@ -93,6 +93,18 @@ func (p probingRange) QueryRange(ctx context.Context, query string, start, end t
 	return p.rq.QueryRange(ctx, query, start, end, step)
 }
 
+// probingRaw is probingRange for a provider that also returns raw samples
+// (exact counts of judged metrics).
+type probingRaw struct {
+	probingRange
+	raw metrics.RawQuerier
+}
+
+// QueryRaw forwards to the wrapped provider.
+func (p probingRaw) QueryRaw(ctx context.Context, sel string, start, end time.Time) ([]metrics.Series, error) {
+	return p.raw.QueryRaw(ctx, sel, start, end)
+}
+
 // probed returns a registry with the types of reg whose providers are
 // wrapped in probing.
 func probed(reg *metrics.Registry) *metrics.Registry {
@@ -109,6 +121,9 @@ func probed(reg *metrics.Registry) *metrics.Registry {
 			}
 			if rq, ok := p.(metrics.RangeQuerier); ok {
 				// Judged metrics read both sides' series with range queries.
+				if raw, ok := p.(metrics.RawQuerier); ok {
+					return probingRaw{probingRange{probing{p}, rq}, raw}, nil
+				}
 				return probingRange{probing{p}, rq}, nil
 			}
 			return probing{p}, nil

@@ -1,0 +1,178 @@
+package judges
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// rClusters holds testdata/r-clusters.json, written by testdata/r-clusters.R.
+type rClusters struct {
+	PT []struct {
+		T, DF, Upper float64
+	} `json:"pt"`
+	MantelHaenszel []struct {
+		N1, X1, N0, X0 []float64
+		Statistic      float64
+	} `json:"mantelHaenszel"`
+	MannWhitneySteps []struct {
+		Canary, Baseline []float64
+		U, Z             float64
+	} `json:"mannWhitneySteps"`
+}
+
+func loadRClusters(t *testing.T) rClusters {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "r-clusters.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r rClusters
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func relClose(got, want, tol float64) bool {
+	return math.Abs(got-want) <= tol*math.Max(1e-300, math.Abs(want)) || math.Abs(got-want) < 1e-300
+}
+
+func TestPtUpperMatchesR(t *testing.T) {
+	r := loadRClusters(t)
+	for _, c := range r.PT {
+		if got := ptUpper(c.T, c.DF); !relClose(got, c.Upper, 1e-10) {
+			t.Errorf("ptUpper(%v, %v) = %.15g, R %.15g", c.T, c.DF, got, c.Upper)
+		}
+	}
+}
+
+func TestMantelHaenszelMatchesR(t *testing.T) {
+	r := loadRClusters(t)
+	for i, c := range r.MantelHaenszel {
+		var cs, bs []Counts
+		for k := range c.N1 {
+			cs = append(cs, Counts{Requests: c.N1[k], Errors: c.X1[k]})
+			bs = append(bs, Counts{Requests: c.N0[k], Errors: c.X0[k]})
+		}
+		var S, V float64
+		for _, s := range proportionStrata(cs, bs) {
+			S += s.s
+			V += s.v
+		}
+		if got := S * S / V; !relClose(got, c.Statistic, 1e-10) {
+			t.Errorf("case %d: (ΣS)²/ΣV = %.15g, R mantelhaen.test %.15g", i, got, c.Statistic)
+		}
+	}
+}
+
+func TestStepMannWhitneyMatchesR(t *testing.T) {
+	r := loadRClusters(t)
+	var cs, bs [][]float64
+	for i, c := range r.MannWhitneySteps {
+		st := bucketStrata([][]float64{c.Canary}, [][]float64{c.Baseline})[0]
+		n1, n0 := c.Canary[len(c.Canary)-1], c.Baseline[len(c.Baseline)-1]
+		if got := st.s + n1*n0/2; !relClose(got, c.U, 1e-12) {
+			t.Errorf("step %d: U = %v, R W %v", i, got, c.U)
+		}
+		if got := st.s / math.Sqrt(st.v); !relClose(got, c.Z, 1e-8) {
+			t.Errorf("step %d: z = %.12g, R %.12g", i, got, c.Z)
+		}
+		cs, bs = append(cs, c.Canary), append(bs, c.Baseline)
+	}
+	// The combined test: dispersion and z from the same per-step numbers.
+	z, p, d, ok := clusterTest(bucketStrata(cs, bs), Greater, "")
+	if !ok || d.Steps != 5 || d.Estimate == nil || d.DF != 4 {
+		t.Fatalf("clusterTest: ok %v, %+v", ok, d)
+	}
+	var S, V float64
+	for _, c := range r.MannWhitneySteps {
+		n1, n0 := c.Canary[len(c.Canary)-1], c.Baseline[len(c.Baseline)-1]
+		s := c.U - n1*n0/2
+		S += s
+		V += (s / c.Z) * (s / c.Z)
+	}
+	beta := S / V
+	var x2 float64
+	for _, c := range r.MannWhitneySteps {
+		n1, n0 := c.Canary[len(c.Canary)-1], c.Baseline[len(c.Baseline)-1]
+		s := c.U - n1*n0/2
+		v := (s / c.Z) * (s / c.Z)
+		x2 += (s - beta*v) * (s - beta*v) / v
+	}
+	phi := x2 / 4
+	if !relClose(*d.Estimate, phi, 1e-7) || !relClose(z, S/math.Sqrt(math.Max(1, phi)*V), 1e-7) {
+		t.Errorf("dispersion %v z %v; from R's per-step statistics %v, %v", *d.Estimate, z, phi, S/math.Sqrt(math.Max(1, phi)*V))
+	}
+	if !relClose(p, ptUpper(z, 4), 1e-12) {
+		t.Errorf("p %v, want the t(4) tail %v", p, ptUpper(z, 4))
+	}
+}
+
+func TestClusterTestEdges(t *testing.T) {
+	if _, p, d, ok := clusterTest(nil, Greater, ""); ok || p != 1 || d.Applied != 1 {
+		t.Errorf("no strata: ok %v p %v %+v", ok, p, d)
+	}
+	// One informative step: no dispersion estimate, the normal reference.
+	z, p, d, ok := clusterTest([]stratum{{s: 2, v: 1}, {}}, Greater, "")
+	if !ok || d.Estimate != nil || d.DF != 0 || z != 2 || !relClose(p, pnormUpper(2), 1e-15) {
+		t.Errorf("one step: z %v p %v %+v", z, p, d)
+	}
+	// Steps that agree less than chance: φ̂ < 1 is floored at 1.
+	_, _, d, _ = clusterTest([]stratum{{s: 1, v: 1}, {s: 1, v: 1}, {s: 1, v: 1}}, Greater, "")
+	if *d.Estimate != 0 || d.Applied != 1 {
+		t.Errorf("identical steps: %+v", d)
+	}
+	// Two-sided and Less mirror Greater.
+	_, pg, _, _ := clusterTest([]stratum{{s: 3, v: 1}, {s: -1, v: 1}, {s: 2, v: 1}}, Greater, "")
+	_, pl, _, _ := clusterTest([]stratum{{s: -3, v: 1}, {s: 1, v: 1}, {s: -2, v: 1}}, Less, "")
+	_, p2, _, _ := clusterTest([]stratum{{s: 3, v: 1}, {s: -1, v: 1}, {s: 2, v: 1}}, TwoSided, "")
+	if !relClose(pg, pl, 1e-15) || !relClose(p2, 2*pg, 1e-15) {
+		t.Errorf("greater %v less %v two-sided %v", pg, pl, p2)
+	}
+}
+
+// TestErrorRateReportsDispersion: a shared error burst in one step is
+// absorbed by the stratification, and the explanation carries the numbers.
+func TestErrorRateReportsDispersion(t *testing.T) {
+	steps := func(errs ...float64) Counts {
+		var c Counts
+		for _, e := range errs {
+			c.Steps = append(c.Steps, Counts{Requests: 1000, Errors: e})
+			c.Requests += 1000
+			c.Errors += e
+		}
+		return c
+	}
+	in := Input{Metric: "m",
+		Canary:   Data{Counts: ptr(steps(2, 1, 60, 3, 2, 1))},
+		Baseline: Data{Counts: ptr(steps(1, 2, 40, 2, 1, 2))}}
+	c, err := ParseConfig(map[string]string{"judge": "error-rate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Judge(c, in)
+	d := r.Explanation.Dispersion
+	if d == nil || d.Steps != 6 || d.Estimate == nil || d.DF != 5 {
+		t.Fatalf("dispersion %+v", d)
+	}
+	if r.Verdict != Pass {
+		t.Errorf("verdict %s: %s", r.Verdict, r.Explanation.Rule)
+	}
+	b, err := json.Marshal(r.Explanation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Dispersion struct {
+			Steps    int      `json:"steps"`
+			Estimate *float64 `json:"estimate"`
+			Applied  float64  `json:"applied"`
+		} `json:"dispersion"`
+	}
+	if err := json.Unmarshal(b, &back); err != nil || back.Dispersion.Steps != 6 || back.Dispersion.Estimate == nil || back.Dispersion.Applied < 1 {
+		t.Errorf("JSON %s: %+v %v", b, back, err)
+	}
+}
