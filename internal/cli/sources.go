@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,9 +26,12 @@ type sourceFlags struct {
 	Data         string
 	QueryTimeout time.Duration
 	Concurrency  int
+
+	cmd *cobra.Command // for the progress of large --data files on a terminal
 }
 
 func (s *sourceFlags) register(cmd *cobra.Command) {
+	s.cmd = cmd
 	cmd.Flags().StringVar(&s.Prometheus, "prometheus", "",
 		"live Prometheus URL; overrides the address of every prometheus provider (builtin, inline and templates)")
 	cmd.Flags().StringVar(&s.Data, "data", "",
@@ -55,7 +60,7 @@ func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
 	reg := &metrics.Registry{}
 	switch {
 	case s.Data != "":
-		store, err := recorded.LoadFile(s.Data)
+		store, err := recorded.LoadFileWith(s.Data, recorded.LoadOptions{Progress: s.progress()})
 		if err != nil {
 			return nil, fmt.Errorf("--data: %w", err)
 		}
@@ -151,4 +156,40 @@ func (h *hookFlags) caller() (engine.HookCaller, error) {
 func (s *sourceFlags) apply(o *engine.Options) {
 	o.QueryTimeout = s.QueryTimeout
 	o.Concurrency = s.Concurrency
+}
+
+// progressMin is the size from which loading --data shows its progress.
+const progressMin = 64 << 20
+
+// progress returns a progress reporter for loading --data when standard
+// error is a terminal and the file is large, else nil.
+func (s *sourceFlags) progress() func(read, size int64) {
+	if s.cmd == nil {
+		return nil
+	}
+	f, ok := s.cmd.ErrOrStderr().(*os.File)
+	if !ok {
+		return nil
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	if fi, err := os.Stat(s.Data); err != nil || fi.Size() < progressMin {
+		return nil
+	}
+	return progressPrinter(f, s.Data)
+}
+
+// progressPrinter rewrites one terminal line with the share of path read.
+func progressPrinter(w io.Writer, path string) func(read, size int64) {
+	return func(read, size int64) {
+		pct := 100.0
+		if size > 0 {
+			pct = 100 * float64(read) / float64(size)
+		}
+		fmt.Fprintf(w, "\rloading %s: %d of %d MiB (%.0f%%)", path, read>>20, size>>20, pct)
+		if read >= size {
+			fmt.Fprintln(w)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"flag"
 	"fmt"
@@ -29,30 +30,88 @@ func run(args []string, stdout io.Writer) error {
 	fs.SetOutput(stdout)
 	out := fs.String("out", filepath.Join("testdata", "podinfo"), "directory to write the .om files into (must exist)")
 	seed := fs.Uint64("seed", defaultSeed, "random seed")
+	dur := fs.Duration("duration", window, "length of the analysis window (counters start 2m earlier); the committed datasets use the default")
+	pods := fs.Int("pods", 0, "pods per workload, each with its own series (pod label) and a share of the load; 0 writes one series set per workload without a pod label")
+	only := fs.String("only", "", "write only this dataset file (e.g. healthy.om)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	files := generate(*seed)
-	for _, name := range sortedKeys(files) {
-		path := filepath.Join(*out, name)
-		if err := os.WriteFile(path, files[name], 0o644); err != nil {
+	cfg := config{seed: *seed, window: *dur, pods: *pods}
+	if err := cfg.check(); err != nil {
+		return err
+	}
+	wrote := false
+	for _, ds := range datasets() {
+		if *only != "" && ds.file != *only {
+			continue
+		}
+		wrote = true
+		path := filepath.Join(*out, ds.file)
+		n, err := writeFile(path, func(w io.Writer) error { return renderTo(w, cfg.tallies(ds), cfg.scrapes()) })
+		if err != nil {
 			return fmt.Errorf("writing dataset: %w", err)
 		}
-		fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", path, len(files[name]))
+		fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", path, n)
+	}
+	if !wrote {
+		return fmt.Errorf("-only %q: no such dataset", *only)
 	}
 	return nil
 }
 
-func sortedKeys(m map[string][]byte) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// maxWindow and maxPods bound the generated data (a week, 100 pods per workload).
+const (
+	maxWindow = 7 * 24 * time.Hour
+	maxPods   = 100
+)
+
+// config is what one generation depends on.
+type config struct {
+	seed   uint64
+	window time.Duration
+	pods   int
+}
+
+func (c config) check() error {
+	switch {
+	case c.window < scrapeInterval || c.window > maxWindow:
+		return fmt.Errorf("-duration %s: must be between %s and %s", c.window, scrapeInterval, maxWindow)
+	case c.pods < 0 || c.pods > maxPods:
+		return fmt.Errorf("-pods %d: must be between 0 and %d", c.pods, maxPods)
 	}
-	slices.Sort(keys)
-	return keys
+	return nil
+}
+
+// writeFile writes path through a buffer filled by fill; it returns the size.
+func writeFile(path string, fill func(io.Writer) error) (int64, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	cw := &countWriter{w: f}
+	bw := bufio.NewWriterSize(cw, 1<<20)
+	err = fill(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return cw.n, err
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // The time grid. The analysis window is [analysisStart, analysisStart+window];
@@ -83,9 +142,9 @@ const (
 )
 
 // scrapes returns the sample times.
-func scrapes() []time.Time {
+func (c config) scrapes() []time.Time {
 	var out []time.Time
-	for t := analysisStart.Add(-lead + scrapeOffset); t.Before(analysisStart.Add(window)); t = t.Add(scrapeInterval) {
+	for t := analysisStart.Add(-lead + scrapeOffset); t.Before(analysisStart.Add(c.window)); t = t.Add(scrapeInterval) {
 		out = append(out, t)
 	}
 	return out
@@ -135,9 +194,11 @@ var noisy = behaviour{notFound: constant(0.003), serverError: 0.002, medianMs: 1
 // workload describes one destination workload in a dataset.
 type workload struct {
 	name     string
+	pod      string // pod label; empty without -pods
 	source   string // source_workload
 	sourceNS string // source_workload_namespace
 	start    int    // requests counted before the first sample
+	share    int    // the load is divided among this many pods (0 or 1: all of it)
 	b        behaviour
 	// copyOf, when set, makes this workload serve exactly the requests the
 	// named workload of the dataset serves (its counters start at 0).
@@ -183,31 +244,74 @@ func datasets() []dataset {
 	}
 }
 
-// generate returns every dataset file by name. Each workload of each dataset
-// draws from its own random stream, so datasets share their primary traffic.
+// generate returns every dataset file by name for the committed window
+// without pods. Each workload of each dataset draws from its own random
+// stream, so datasets share their primary traffic.
 func generate(seed uint64) map[string][]byte {
+	cfg := config{seed: seed, window: window}
 	out := map[string][]byte{}
-	times := scrapes()
+	times := cfg.scrapes()
 	for _, ds := range datasets() {
-		var series []*tally
-		byName := map[string]*tally{}
-		for _, w := range ds.workloads {
-			if w.copyOf != "" {
-				continue
-			}
-			t := simulate(w, times, newRNG(seed, w.name))
-			byName[w.name] = t
+		var buf bytes.Buffer
+		if err := renderTo(&buf, cfg.tallies(ds), times); err != nil {
+			panic(err) // a bytes.Buffer does not fail
 		}
-		for _, w := range ds.workloads {
-			t := byName[w.name]
-			if w.copyOf != "" {
-				t = increments(byName[w.copyOf], w)
-			}
-			series = append(series, t)
-		}
-		out[ds.file] = render(series, times)
+		out[ds.file] = buf.Bytes()
 	}
 	return out
+}
+
+// expand returns the workloads of ds, each split into c.pods pods when
+// c.pods > 0 (pod i of workload w is named w-7d4b9c8f5-<i> and draws from
+// its own stream).
+func (c config) expand(ds dataset) []workload {
+	if c.pods == 0 {
+		return ds.workloads
+	}
+	var out []workload
+	for _, w := range ds.workloads {
+		for i := range c.pods {
+			p := w
+			p.pod = fmt.Sprintf("%s-7d4b9c8f5-%d", w.name, i)
+			p.start = w.start / c.pods
+			p.share = c.pods
+			if w.copyOf != "" {
+				p.copyOf = fmt.Sprintf("%s-7d4b9c8f5-%d", w.copyOf, i)
+			}
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// key names a workload's tally: its pod, or its name without pods.
+func (w workload) key() string {
+	if w.pod != "" {
+		return w.pod
+	}
+	return w.name
+}
+
+// tallies simulates every workload of ds.
+func (c config) tallies(ds dataset) []*tally {
+	times := c.scrapes()
+	ws := c.expand(ds)
+	byName := map[string]*tally{}
+	for _, w := range ws {
+		if w.copyOf != "" {
+			continue
+		}
+		byName[w.key()] = simulate(w, times, newRNG(c.seed, w.key()))
+	}
+	series := make([]*tally, 0, len(ws))
+	for _, w := range ws {
+		t := byName[w.key()]
+		if w.copyOf != "" {
+			t = increments(byName[w.copyOf], w)
+		}
+		series = append(series, t)
+	}
+	return series
 }
 
 // increments returns a tally for w that counts exactly the requests src
@@ -271,6 +375,9 @@ func simulate(w workload, times []time.Time, r *rng) *tally {
 		serve(-lead)
 	}
 	perScrape := requestsPerMinute * scrapeInterval.Minutes()
+	if w.share > 1 {
+		perScrape /= float64(w.share)
+	}
 	for i, at := range times {
 		if i > 0 {
 			lambda := perScrape
@@ -332,10 +439,10 @@ func (r *rng) latency(b behaviour) int {
 	return max(1, int(math.Round(ms)))
 }
 
-// render writes the OpenMetrics text: the counter family, then the histogram
+// renderTo writes the OpenMetrics text: the counter family, then the histogram
 // family, each series with all its samples in time order.
-func render(ts []*tally, times []time.Time) []byte {
-	var buf bytes.Buffer
+func renderTo(w io.Writer, ts []*tally, times []time.Time) error {
+	buf := bufio.NewWriterSize(w, 64<<10)
 	stamps := make([]string, len(times))
 	for i, t := range times {
 		stamps[i] = seconds(t)
@@ -378,13 +485,17 @@ func render(ts []*tally, times []time.Time) []byte {
 		}
 	}
 	buf.WriteString("# EOF\n")
-	return buf.Bytes()
+	return buf.Flush()
 }
 
 // labels renders the Istio labels of a workload's series for a response code.
 func (t *tally) labels(code string) string {
-	return `reporter="destination",source_workload="` + t.w.source + `",source_workload_namespace="` + t.w.sourceNS +
+	s := `reporter="destination",source_workload="` + t.w.source + `",source_workload_namespace="` + t.w.sourceNS +
 		`",destination_workload="` + t.w.name + `",destination_workload_namespace="` + namespace + `",response_code="` + code + `"`
+	if t.w.pod != "" {
+		s += `,pod="` + t.w.pod + `"`
+	}
+	return s
 }
 
 // seconds renders t as OpenMetrics seconds with at most millisecond precision.

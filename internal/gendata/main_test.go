@@ -473,3 +473,34 @@ func TestLatencyRegressionIsTenPercent(t *testing.T) {
 		})
 	}
 }
+
+func TestDurationAndPods(t *testing.T) {
+	dir := t.TempDir()
+	if err := run([]string{"-out", dir, "-duration", "10m", "-pods", "3", "-only", "healthy.om"}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	files := readDir(t, dir)
+	if len(files) != 1 {
+		t.Fatalf("files = %d, want only healthy.om", len(files))
+	}
+	data := files["healthy.om"]
+	// 2 workloads × 3 pods × 3 codes × (1 counter + 19 buckets + sum + count) series,
+	// each with one sample per 15 s over 12 minutes (10m window + 2m lead).
+	samples := bytes.Count(data, []byte("\n")) - 6
+	if want := 2 * 3 * 3 * 22 * 48; samples != want {
+		t.Errorf("samples = %d, want %d", samples, want)
+	}
+	for _, pod := range []string{`pod="podinfo-7d4b9c8f5-0"`, `pod="podinfo-primary-7d4b9c8f5-2"`} {
+		if !bytes.Contains(data, []byte(pod)) {
+			t.Errorf("no series with %s", pod)
+		}
+	}
+	if bytes.Contains(data, []byte(`pod="podinfo-7d4b9c8f5-3"`)) {
+		t.Error("a fourth pod was written")
+	}
+	for _, args := range [][]string{{"-pods", "-1"}, {"-pods", "101"}, {"-duration", "1s"}, {"-duration", "200h"}, {"-only", "nope.om"}} {
+		if err := run(append([]string{"-out", dir}, args...), io.Discard); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}

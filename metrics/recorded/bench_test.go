@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -112,4 +113,37 @@ func BenchmarkLoadPodinfo(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkScaleLoad loads the file named by $AUGUR_SCALE_DATA (the 24-hour
+// dataset of scripts/scale-bench.sh; skipped without it) and reports the
+// heap the loaded store keeps per sample, labels and chunks included.
+func BenchmarkScaleLoad(b *testing.B) {
+	path := os.Getenv("AUGUR_SCALE_DATA")
+	if path == "" {
+		b.Skip("set AUGUR_SCALE_DATA to an OpenMetrics file (scripts/scale-bench.sh generates one)")
+	}
+	var s *Store
+	for b.Loop() {
+		s = nil
+		var err error
+		if s, err = LoadOpenMetricsFile(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	var before, after runtime.MemStats
+	s = nil
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s, err := LoadOpenMetricsFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(s.SampleCount()), "resident-B/sample")
+	b.ReportMetric(float64(s.ChunkBytes())/float64(s.SampleCount()), "chunk-B/sample")
+	b.ReportMetric(float64(s.SampleCount()), "samples")
+	runtime.KeepAlive(s)
 }

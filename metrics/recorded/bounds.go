@@ -1,6 +1,10 @@
 package recorded
 
-import "time"
+import (
+	"time"
+
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+)
 
 // DataBounds returns the times of the first and last sample the provider
 // reads (staleness markers included), or two zero times when it holds no
@@ -16,10 +20,24 @@ func (p *Provider) DataBounds() (first, last time.Time) {
 // the data, as the next scrape had not happened yet.
 func (p *Provider) SampleInterval() time.Duration {
 	counts := map[int64]int{}
+	var it chunkenc.Iterator
+	var xc chunkenc.XORChunk
 	for _, ms := range p.store.series {
-		ts := ms.ts[:min(len(ms.ts), 101)]
-		for i := 1; i < len(ts); i++ {
-			counts[ts[i]-ts[i-1]]++
+		seen, prev := 0, int64(0)
+		for _, c := range ms.chunks {
+			xc.Reset(c.data)
+			it = xc.Iterator(it)
+			for seen <= 100 && it.Next() != chunkenc.ValNone {
+				t, _ := it.At()
+				if seen > 0 {
+					counts[t-prev]++
+				}
+				prev = t
+				seen++
+			}
+			if seen > 100 {
+				break
+			}
 		}
 	}
 	var best int64

@@ -9,10 +9,14 @@
 // provider, and a Cache turns a data file path into a Provider through
 // metrics.Registry.
 //
+// Samples are held compressed in Prometheus's XOR chunks (about 1–2 bytes per
+// sample for scraped counters), each series' labels once.
+//
 // The package imports Prometheus's promql, promql/parser, storage,
-// model/labels, model/value and model/textparse packages, but never
-// github.com/prometheus/prometheus/tsdb (which drags in the cloud service
-// discovery SDKs). Apart from the standard library and Prometheus it imports
+// model/labels, model/value, model/textparse and tsdb/chunkenc packages
+// (chunkenc's own imports are only model/labels, model/histogram and
+// model/value), but never github.com/prometheus/prometheus/tsdb itself
+// (which drags in the cloud service discovery SDKs). Apart from the standard library and Prometheus it imports
 // only the metrics package: it must not import analysis, engine, templates
 // or any transport.
 package recorded

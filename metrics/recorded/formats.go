@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"regexp"
@@ -28,13 +29,53 @@ const wantedFormat = "augur reads OpenMetrics text with a timestamp on every sam
 // ParseOpenMetrics). A file in neither format is an error that says what the
 // file looks like and what augur wants instead. Errors name the file.
 func LoadFile(path string) (*Store, error) {
-	data, err := os.ReadFile(path)
+	return LoadFileWith(path, LoadOptions{})
+}
+
+// maxJSONBytes bounds a range-query JSON answer, which is read whole.
+const maxJSONBytes = 256 << 20
+
+// LoadFileWith is LoadFile with options. OpenMetrics text (plain or gzip)
+// is streamed (see LoadOpenMetrics); a JSON answer is read whole, up to
+// maxJSONBytes. The file's first bytes tell the formats apart.
+func LoadFileWith(path string, opts LoadOptions) (*Store, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("recorded data: %w", err)
 	}
-	s, err := Parse(data)
+	head := make([]byte, 64<<10)
+	n, err := io.ReadFull(f, head)
+	f.Close()
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("recorded data: %w", err)
+	}
+	head = head[:n]
+	if t := bytes.TrimSpace(head); len(t) > 0 && t[0] == '{' {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("recorded data: %w", err)
+		}
+		if fi.Size() > maxJSONBytes {
+			return nil, fmt.Errorf("%s: a JSON answer of %d bytes is over the %d-byte limit: record OpenMetrics text with `augur record` instead", path, fi.Size(), maxJSONBytes)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("recorded data: %w", err)
+		}
+		s, err := ParseQueryRange(bytes.TrimSpace(data))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return s, nil
+	}
+	s, err := LoadOpenMetricsFileWith(path, opts)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		if len(head) < 2 || head[0] != 0x1f || head[1] != 0x8b {
+			if looks := describeData(head); looks != "" {
+				return nil, fmt.Errorf("%s: this looks like %s, not recorded data: %s (the parser said: %w)", path, looks, wantedFormat, errors.Unwrap(err))
+			}
+		}
+		return nil, fmt.Errorf("%w (%s)", err, wantedFormat)
 	}
 	return s, nil
 }

@@ -1,12 +1,14 @@
 package recorded
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,26 +31,145 @@ func (e *ParseError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, 
 // Unwrap returns the cause.
 func (e *ParseError) Unwrap() error { return e.Err }
 
-// LoadOpenMetricsFile reads an OpenMetrics text file; errors name the file.
+// LoadOpenMetricsFile reads an OpenMetrics text file, gzip-compressed when
+// it starts with gzip's magic bytes (a .om.gz file); errors name the file.
+// The file is read as a stream (see LoadOpenMetrics).
 func LoadOpenMetricsFile(path string) (*Store, error) {
-	data, err := os.ReadFile(path)
+	return LoadOpenMetricsFileWith(path, LoadOptions{})
+}
+
+// LoadOptions tune how a file is loaded.
+type LoadOptions struct {
+	// Progress, when set, is called now and then with the bytes read from
+	// the file so far and the file's size (compressed bytes for gzip).
+	Progress func(read, size int64)
+}
+
+// LoadOpenMetricsFileWith is LoadOpenMetricsFile with options.
+func LoadOpenMetricsFileWith(path string, opts LoadOptions) (*Store, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("recorded data: %w", err)
 	}
-	s, err := ParseOpenMetrics(data)
+	defer f.Close()
+	var r io.Reader = f
+	if opts.Progress != nil {
+		var size int64
+		if fi, err := f.Stat(); err == nil {
+			size = fi.Size()
+		}
+		r = &progressReader{r: f, size: size, report: opts.Progress}
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: gzip: %w", path, err)
+		}
+		defer zr.Close()
+		s, err := LoadOpenMetrics(zr)
+		if err != nil {
+			return nil, fmt.Errorf("%s (gzip): %w", path, err)
+		}
+		return s, nil
+	}
+	s, err := LoadOpenMetrics(br)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
 }
 
-// LoadOpenMetrics reads OpenMetrics text from r; see ParseOpenMetrics.
-func LoadOpenMetrics(r io.Reader) (*Store, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("reading OpenMetrics text: %w", err)
+// progressReader reports the bytes read at most every progressEvery bytes.
+type progressReader struct {
+	r            io.Reader
+	read, size   int64
+	lastReported int64
+	report       func(read, size int64)
+}
+
+const progressEvery = 8 << 20
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.read += int64(n)
+	if p.read-p.lastReported >= progressEvery || (err != nil && p.read != p.lastReported) {
+		p.lastReported = p.read
+		p.report(p.read, p.size)
 	}
-	return ParseOpenMetrics(data)
+	return n, err
+}
+
+// Streaming limits: text is parsed in blocks of about blockSize bytes cut at
+// line ends; one line may not exceed MaxLineBytes.
+var blockSize = 4 << 20 // a variable for tests
+
+const (
+	// MaxLineBytes bounds one line of OpenMetrics text (16 MiB label values
+	// and the like are refused with an error naming the line).
+	MaxLineBytes = 1 << 20
+)
+
+// LoadOpenMetrics reads OpenMetrics text from r as a stream: it never holds
+// more than a few MiB of text, so memory is that of the loaded Store plus a
+// constant. See ParseOpenMetrics for the rules.
+func LoadOpenMetrics(r io.Reader) (*Store, error) {
+	l := newOMLoader()
+	buf := make([]byte, 0, blockSize+MaxLineBytes+256)
+	var carry []byte // start of a line not yet complete
+	line := 1        // line number of the first line in carry / the next block
+	for eof := false; !eof; {
+		// Block = [synthetic TYPE line] + carry + fresh text up to the last
+		// newline once at least blockSize bytes of text are in.
+		buf = buf[:0]
+		prefix := l.resumeLine()
+		buf = append(buf, prefix...)
+		buf = append(buf, carry...)
+		text := len(prefix)
+		lastNL := bytes.LastIndexByte(buf[text:], '\n')
+		// Read at least once: the carry alone may be a held-back "# EOF".
+		for fresh := false; !eof && (!fresh || len(buf)-text < blockSize || lastNL < 0); fresh = true {
+			if lastNL < 0 && len(buf)-text > MaxLineBytes {
+				return nil, &ParseError{Line: line, Err: fmt.Errorf("line is longer than %d bytes", MaxLineBytes)}
+			}
+			if len(buf) == cap(buf) {
+				buf = slices.Grow(buf, blockSize)
+			}
+			from := len(buf)
+			n, err := r.Read(buf[from:min(cap(buf), from+blockSize)])
+			buf = buf[:from+n]
+			if i := bytes.LastIndexByte(buf[from:], '\n'); i >= 0 {
+				lastNL = from - text + i
+			}
+			if errors.Is(err, io.EOF) {
+				eof = true
+			} else if err != nil {
+				return nil, fmt.Errorf("reading OpenMetrics text: %w", err)
+			}
+		}
+		end := len(buf)
+		if !eof {
+			end = text + lastNL + 1
+			// A final "# EOF" waits for the next block: only the end of the
+			// input tells whether data follows it.
+			if bytes.HasSuffix(buf[text:end], eofLine) && (end-text == len(eofLine) || buf[end-len(eofLine)-1] == '\n') {
+				end -= len(eofLine)
+			}
+		}
+		if err := checkLineLengths(buf[text:], line); err != nil {
+			return nil, err
+		}
+		carry = append(carry[:0], buf[end:]...)
+		block := buf[:end]
+		if !eof {
+			block = append(block, eofLine...)
+		}
+		if err := l.parse(block, text, line); err != nil {
+			return nil, err
+		}
+		line += bytes.Count(buf[text:end], []byte{'\n'})
+	}
+	return l.b.build(), nil
 }
 
 // ParseOpenMetrics loads OpenMetrics text as promtool's
@@ -59,24 +180,39 @@ func LoadOpenMetrics(r io.Reader) (*Store, error) {
 // has samples x_total and x_created; a histogram x has x_bucket with an le
 // label, x_sum, x_count and x_created). Labels with empty values are dropped.
 // Errors are *ParseError values naming the line.
-func ParseOpenMetrics(data []byte) (s *Store, err error) {
-	if err := checkLineLengths(data); err != nil {
+func ParseOpenMetrics(data []byte) (*Store, error) {
+	if err := checkLineLengths(data, 1); err != nil {
 		return nil, err
 	}
-	defer func() {
-		// The parser and the labels package panic on some inputs (a label
-		// value of 16 MiB or more); that is bad input, never a crash.
-		if r := recover(); r != nil {
-			s, err = nil, &ParseError{Line: 0, Err: fmt.Errorf("the OpenMetrics parser failed: %v", r)}
-		}
-	}()
-	l := &omLoader{
-		data:  data,
-		b:     newBuilder(),
-		seen:  map[string]int{},
-		cache: map[string]int{},
+	l := newOMLoader()
+	if err := l.parse(data, 0, 1); err != nil {
+		return nil, err
 	}
-	return l.run()
+	return l.b.build(), nil
+}
+
+var eofLine = []byte("# EOF\n")
+
+// checkLineLengths fails on the first line of text (whose first line is
+// number first) longer than MaxLineBytes.
+func checkLineLengths(text []byte, first int) error {
+	for n := first; len(text) > MaxLineBytes; n++ {
+		i := bytes.IndexByte(text, '\n')
+		if i < 0 || i > MaxLineBytes {
+			return &ParseError{Line: n, Err: fmt.Errorf("line is longer than %d bytes", MaxLineBytes)}
+		}
+		text = text[i+1:]
+	}
+	return nil
+}
+
+func newOMLoader() *omLoader {
+	return &omLoader{
+		b:       newBuilder(),
+		seen:    map[string]int{},
+		cache:   map[string]int{},
+		symbols: labels.NewSymbolTable(),
+	}
 }
 
 // omFamily is the metric family the parser is in.
@@ -88,30 +224,55 @@ type omFamily struct {
 }
 
 type omLoader struct {
-	data []byte
-	b    *builder
+	b       *builder
+	symbols *labels.SymbolTable
 
 	cur   omFamily
-	seen  map[string]int // family name → byte offset where it started
+	seen  map[string]int // family name → line where it started
 	cache map[string]int // series text → series ref, for the current family
 
-	lastOff []int // per series ref: byte offset of its newest sample's line
+	lastLine []int // per series ref: line of its newest sample
+
+	// The block being parsed: data, whose first skip bytes are a synthetic
+	// TYPE line repeating the current family's type, and whose byte skip is
+	// the start of line base. curOff/curLine is a cursor for counting lines
+	// forward.
+	data            []byte
+	skip, base      int
+	curOff, curLine int
 
 	// The text the parser returned for the latest entry (a metric name or a
 	// series) starts at prevOff and is prevLen bytes long; hasPrev is false
-	// before the first entry.
+	// before the first entry of the block.
 	prevOff, prevLen int
 	hasPrev          bool
 }
 
-// lineOf returns the 1-based line number of byte offset o. It is only needed
-// for error messages, so it counts from the start.
+// resumeLine is the synthetic TYPE line that gives the next block's parser
+// the current family's type (it decides how le and quantile labels are
+// normalised), or nil.
+func (l *omLoader) resumeLine() []byte {
+	if !l.cur.typed {
+		return nil
+	}
+	return []byte("# TYPE " + l.cur.name + " " + string(l.cur.typ) + "\n")
+}
+
+// lineOf returns the 1-based line number of byte offset o of the block.
 func (l *omLoader) lineOf(o int) int {
-	return 1 + bytes.Count(l.data[:o], []byte{'\n'})
+	if o < l.skip {
+		return l.base
+	}
+	if o < l.curOff {
+		return l.base + bytes.Count(l.data[l.skip:o], []byte{'\n'})
+	}
+	l.curLine += bytes.Count(l.data[l.curOff:o], []byte{'\n'})
+	l.curOff = o
+	return l.curLine
 }
 
 // entry records that the current entry's text is sub, a subslice of the
-// input, and returns its byte offset.
+// block, and returns its byte offset.
 func (l *omLoader) entry(sub []byte) int {
 	l.prevOff, l.prevLen, l.hasPrev = cap(l.data)-cap(sub), len(sub), true
 	return l.prevOff
@@ -121,7 +282,7 @@ func (l *omLoader) entry(sub []byte) int {
 // parse error is.
 func (l *omLoader) nextLine() int {
 	if !l.hasPrev {
-		return 1
+		return l.base
 	}
 	end := l.prevOff + l.prevLen
 	if nl := bytes.IndexByte(l.data[end:], '\n'); nl >= 0 {
@@ -134,38 +295,53 @@ func (l *omLoader) fail(off int, format string, args ...any) error {
 	return &ParseError{Line: l.lineOf(off), Err: fmt.Errorf(format, args...)}
 }
 
-func (l *omLoader) run() (*Store, error) {
-	p := textparse.NewOpenMetricsParser(l.data, labels.NewSymbolTable())
+// parse loads one block whose first skip bytes are a synthetic TYPE line and
+// whose real text starts at line base; a block that is not the last ends in
+// a synthetic "# EOF" line (so a real "# EOF" before the end of the text is
+// "unexpected data after # EOF").
+func (l *omLoader) parse(data []byte, skip, base int) error {
+	l.data, l.skip, l.base = data, skip, base
+	l.curOff, l.curLine = skip, base
+	l.hasPrev = false
+	p := textparse.NewOpenMetricsParser(data, l.symbols)
+	synthetic := skip > 0
 	for {
 		et, err := p.Next()
 		if errors.Is(err, io.EOF) {
-			return l.b.build(), nil
+			return nil
 		}
 		if err != nil {
-			return nil, &ParseError{Line: l.nextLine(), Err: err}
+			return &ParseError{Line: l.nextLine(), Err: err}
+		}
+		if synthetic {
+			// The repeated TYPE line of the family the previous block ended in.
+			synthetic = false
+			if et == textparse.EntryType {
+				continue
+			}
 		}
 		switch et {
 		case textparse.EntryType:
 			name, typ := p.Type()
 			if err := l.metadata(name, "TYPE", typ); err != nil {
-				return nil, err
+				return err
 			}
 		case textparse.EntryHelp:
 			name, _ := p.Help()
 			if err := l.metadata(name, "HELP", ""); err != nil {
-				return nil, err
+				return err
 			}
 		case textparse.EntryUnit:
 			name, _ := p.Unit()
 			if err := l.metadata(name, "UNIT", ""); err != nil {
-				return nil, err
+				return err
 			}
 		case textparse.EntrySeries:
 			if err := l.sample(p); err != nil {
-				return nil, err
+				return err
 			}
 		default:
-			return nil, &ParseError{Line: l.nextLine(), Err: fmt.Errorf("unsupported entry type %d", et)}
+			return &ParseError{Line: l.nextLine(), Err: fmt.Errorf("unsupported entry type %d", et)}
 		}
 	}
 }
@@ -196,9 +372,9 @@ func (l *omLoader) metadata(nameb []byte, kind string, typ model.MetricType) err
 // have appeared before.
 func (l *omLoader) startFamily(name string, off int) error {
 	if first, ok := l.seen[name]; ok {
-		return l.fail(off, "metric family %q appears again (first on line %d); a family's lines must be contiguous", name, l.lineOf(first))
+		return l.fail(off, "metric family %q appears again (first on line %d); a family's lines must be contiguous", name, first)
 	}
-	l.seen[name] = off
+	l.seen[name] = l.lineOf(off)
 	l.cur = omFamily{name: name, typ: model.MetricTypeUnknown}
 	clear(l.cache)
 	return nil
@@ -220,13 +396,14 @@ func (l *omLoader) sample(p textparse.Parser) error {
 	if ts == nil {
 		return l.fail(off, "sample %s has no timestamp; recorded data needs one on every sample", formatSeries(l.b.series[ref].lset))
 	}
-	if err := l.checkTimestamp(off + len(series)); err != nil {
-		return l.fail(off, "sample %s: %w", formatSeries(l.b.series[ref].lset), err)
+	if *ts < -maxTimestamp || *ts > maxTimestamp {
+		return l.fail(off, "sample %s: timestamp out of range (more than 2^53 ms from 1970)", formatSeries(l.b.series[ref].lset))
 	}
+	line := l.lineOf(off)
 	if err := l.b.append(ref, *ts, v); err != nil {
-		return l.fail(off, "series %s: %w (previous sample on line %d)", formatSeries(l.b.series[ref].lset), err, l.lineOf(l.lastOff[ref]))
+		return &ParseError{Line: line, Err: fmt.Errorf("series %s: %w (previous sample on line %d)", formatSeries(l.b.series[ref].lset), err, l.lastLine[ref])}
 	}
-	l.lastOff[ref] = off
+	l.lastLine[ref] = line
 	return nil
 }
 
@@ -260,10 +437,14 @@ func (l *omLoader) newSeries(p textparse.Parser, off int) (int, error) {
 	}
 	ref, isNew := l.b.ref(lset)
 	if isNew {
-		l.lastOff = append(l.lastOff, 0)
+		l.lastLine = append(l.lastLine, 0)
 	}
 	return ref, nil
 }
+
+// maxTimestamp bounds sample timestamps (±2^53 ms, about ±285,000 years):
+// Prometheus's parser turns larger seconds into wrapped-around integers.
+const maxTimestamp = 1 << 53
 
 // suffixes lists the sample-name suffixes each metric type allows.
 var suffixes = map[model.MetricType][]string{
@@ -307,50 +488,4 @@ func wantNames(cur omFamily) string {
 		names = append(names, cur.name+suf)
 	}
 	return strings.Join(names, ", ")
-}
-
-// MaxLineBytes bounds one line of OpenMetrics text (1 MiB): a label value
-// of 16 MiB or more used to crash the loader (and the Argo plugin with it).
-const MaxLineBytes = 1 << 20
-
-// checkLineLengths refuses a line over MaxLineBytes, naming it.
-func checkLineLengths(data []byte) error {
-	line, start := 1, 0
-	for start < len(data) {
-		end := bytes.IndexByte(data[start:], '\n')
-		if end < 0 {
-			end = len(data) - start
-		}
-		if end > MaxLineBytes {
-			return &ParseError{Line: line, Err: fmt.Errorf("line of %d bytes is longer than %d", end, MaxLineBytes)}
-		}
-		start += end + 1
-		line++
-	}
-	return nil
-}
-
-// checkTimestamp reads the timestamp after the value of the sample line
-// whose series text ends at byte offset end, and refuses one whose
-// milliseconds do not fit an int64 (the parser wraps them around silently).
-func (l *omLoader) checkTimestamp(end int) error {
-	rest := l.data[end:]
-	if nl := bytes.IndexByte(rest, '\n'); nl >= 0 {
-		rest = rest[:nl]
-	}
-	if h := bytes.IndexByte(rest, '#'); h >= 0 {
-		rest = rest[:h] // an exemplar
-	}
-	fields := bytes.Fields(rest)
-	if len(fields) < 2 {
-		return nil
-	}
-	f, err := strconv.ParseFloat(string(fields[1]), 64)
-	if err != nil {
-		return nil // the parser has judged it already
-	}
-	if math.IsNaN(f) || math.Abs(f*1000) >= math.MaxInt64 {
-		return fmt.Errorf("timestamp %s is out of range (seconds since 1970 whose milliseconds fit 64 bits)", fields[1])
-	}
-	return nil
 }

@@ -79,12 +79,12 @@ func (q *querier) Select(ctx context.Context, _ bool, hints *storage.SelectHints
 		if limit > 0 && len(out) >= limit {
 			return
 		}
-		lo := sort.Search(len(s.ts), func(i int) bool { return s.ts[i] >= mint })
-		hi := sort.Search(len(s.ts), func(i int) bool { return s.ts[i] > maxt })
+		lo := sort.Search(len(s.chunks), func(i int) bool { return s.chunks[i].maxT >= mint })
+		hi := sort.Search(len(s.chunks), func(i int) bool { return s.chunks[i].minT > maxt })
 		if lo >= hi {
 			return
 		}
-		out = append(out, &seriesView{lset: s.lset, ts: s.ts[lo:hi], vs: s.vs[lo:hi]})
+		out = append(out, &seriesView{lset: s.lset, chunks: s.chunks[lo:hi], mint: mint, maxt: maxt})
 	})
 	return &seriesSet{list: out, i: -1}
 }
@@ -151,41 +151,86 @@ func (*seriesSet) Warnings() annotations.Annotations { return nil }
 func (v *seriesView) Labels() labels.Labels          { return v.lset }
 func (v *seriesView) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
 	if si, ok := it.(*sampleIterator); ok {
-		si.reset(v.ts, v.vs)
+		si.reset(v)
 		return si
 	}
 	si := &sampleIterator{}
-	si.reset(v.ts, v.vs)
+	si.reset(v)
 	return si
 }
 
-// seriesView is one series restricted to a time range.
+// seriesView is one series restricted to a time range: the chunks that
+// overlap it, whose samples outside [mint, maxt] the iterator skips.
 type seriesView struct {
-	lset labels.Labels
-	ts   []int64
-	vs   []float64
+	lset       labels.Labels
+	chunks     []chunk
+	mint, maxt int64
 }
 
-// sampleIterator walks float samples held in two parallel slices.
+// sampleIterator walks the float samples of a seriesView, decoding one chunk
+// at a time.
 type sampleIterator struct {
-	ts []int64
-	vs []float64
-	i  int // -1 before the first Next/Seek; len(ts) once exhausted
+	chunks     []chunk
+	mint, maxt int64
+	ci         int // index of the open chunk; len(chunks) once exhausted
+	xc         chunkenc.XORChunk
+	it         chunkenc.Iterator // over chunks[ci]
+	valid      bool              // t, v hold the current sample
+	t          int64
+	v          float64
 }
 
 var _ chunkenc.Iterator = (*sampleIterator)(nil)
 
-func (it *sampleIterator) reset(ts []int64, vs []float64) {
-	it.ts, it.vs, it.i = ts, vs, -1
+func (it *sampleIterator) reset(v *seriesView) {
+	it.chunks, it.mint, it.maxt = v.chunks, v.mint, v.maxt
+	it.ci, it.valid = -1, false
+}
+
+// open makes chunks[ci] the current chunk; it reports false past the last.
+func (it *sampleIterator) open(ci int) bool {
+	it.ci = ci
+	if ci >= len(it.chunks) {
+		it.valid = false
+		return false
+	}
+	it.xc.Reset(it.chunks[ci].data)
+	it.it = it.xc.Iterator(it.it)
+	return true
+}
+
+// finish marks the iterator exhausted.
+func (it *sampleIterator) finish() chunkenc.ValueType {
+	it.ci, it.valid = len(it.chunks), false
+	return chunkenc.ValNone
+}
+
+// settle accepts the open chunk's current sample unless it lies after maxt.
+func (it *sampleIterator) settle() chunkenc.ValueType {
+	t, v := it.it.At()
+	if t > it.maxt {
+		return it.finish()
+	}
+	it.t, it.v, it.valid = t, v, true
+	return chunkenc.ValFloat
 }
 
 func (it *sampleIterator) Next() chunkenc.ValueType {
-	if it.i+1 >= len(it.ts) {
-		it.i = len(it.ts)
-		return chunkenc.ValNone
+	if it.ci < 0 {
+		return it.Seek(it.mint)
 	}
-	it.i++
-	return chunkenc.ValFloat
+	for it.ci < len(it.chunks) {
+		if it.it.Next() == chunkenc.ValFloat {
+			return it.settle()
+		}
+		if err := it.it.Err(); err != nil {
+			return it.finish()
+		}
+		if !it.open(it.ci + 1) {
+			return chunkenc.ValNone
+		}
+	}
+	return it.finish()
 }
 
 // millis is an int64 millisecond timestamp. Seek takes it under this alias
@@ -194,33 +239,49 @@ func (it *sampleIterator) Next() chunkenc.ValueType {
 type millis = int64
 
 func (it *sampleIterator) Seek(t millis) chunkenc.ValueType {
-	if it.i >= len(it.ts) {
+	if it.ci >= len(it.chunks) {
 		return chunkenc.ValNone
 	}
-	it.i = max(it.i, 0)
-	if it.ts[it.i] >= t {
+	if it.valid && it.t >= t {
 		return chunkenc.ValFloat
 	}
-	rest := it.ts[it.i:]
-	it.i += sort.Search(len(rest), func(j int) bool { return rest[j] >= t })
-	if it.i >= len(it.ts) {
-		return chunkenc.ValNone
+	t = max(t, it.mint)
+	ci := max(it.ci, 0)
+	for ci < len(it.chunks) && it.chunks[ci].maxT < t {
+		ci++
 	}
-	return chunkenc.ValFloat
+	if ci >= len(it.chunks) {
+		return it.finish()
+	}
+	if ci != it.ci {
+		it.open(ci)
+	}
+	if it.it.Seek(t) == chunkenc.ValFloat {
+		return it.settle()
+	}
+	return it.finish()
 }
 
-func (it *sampleIterator) At() (int64, float64) { return it.ts[it.i], it.vs[it.i] }
+func (it *sampleIterator) At() (int64, float64) { return it.t, it.v }
 
 // AtHistogram is never called: the iterator only yields floats.
 func (it *sampleIterator) AtHistogram(*histogram.Histogram) (int64, *histogram.Histogram) {
-	return it.ts[it.i], nil
+	return it.t, nil
 }
 
 // AtFloatHistogram is never called: the iterator only yields floats.
 func (it *sampleIterator) AtFloatHistogram(*histogram.FloatHistogram) (int64, *histogram.FloatHistogram) {
-	return it.ts[it.i], nil
+	return it.t, nil
 }
 
-func (it *sampleIterator) AtT() int64 { return it.ts[it.i] }
+func (it *sampleIterator) AtT() int64 { return it.t }
 func (*sampleIterator) AtST() int64   { return 0 }
-func (*sampleIterator) Err() error    { return nil }
+
+// Err reports a chunk that could not be decoded (not expected: the store
+// encodes every chunk itself).
+func (it *sampleIterator) Err() error {
+	if it.it != nil {
+		return it.it.Err()
+	}
+	return nil
+}

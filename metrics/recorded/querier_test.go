@@ -2,11 +2,14 @@ package recorded
 
 import (
 	"context"
+	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 )
@@ -143,9 +146,27 @@ func TestQuerierRangeAndLabels(t *testing.T) {
 	}
 }
 
+// viewOf encodes samples (ts[i], vs[i]) into chunks, as a loader does, and
+// returns the view of them restricted to [mint, maxt].
+func viewOf(t *testing.T, ts []int64, vs []float64, mint, maxt int64) *seriesView {
+	t.Helper()
+	b := newBuilder()
+	ref, _ := b.ref(labels.FromStrings("__name__", "x"))
+	for i := range ts {
+		if err := b.append(ref, ts[i], vs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := b.build()
+	if len(s.series) == 0 {
+		return &seriesView{mint: mint, maxt: maxt}
+	}
+	return &seriesView{lset: s.series[0].lset, chunks: s.series[0].chunks, mint: mint, maxt: maxt}
+}
+
 func TestIteratorSeek(t *testing.T) {
 	it := &sampleIterator{}
-	it.reset([]int64{10, 20, 30}, []float64{1, 2, 3})
+	it.reset(viewOf(t, []int64{10, 20, 30}, []float64{1, 2, 3}, math.MinInt64, math.MaxInt64))
 	type step struct {
 		op   string // "next" or "seek"
 		arg  int64
@@ -177,8 +198,72 @@ func TestIteratorSeek(t *testing.T) {
 			}
 		}
 	}
-	it.reset([]int64{10}, []float64{1})
+	it.reset(viewOf(t, []int64{10}, []float64{1}, math.MinInt64, math.MaxInt64))
 	if it.Seek(11) != chunkenc.ValNone {
 		t.Errorf("Seek past the end of a fresh iterator found a sample")
+	}
+}
+
+// TestIteratorMatchesSlices walks random operations over series spanning
+// several chunks, restricted to random windows, and compares every step with
+// the same walk over plain slices.
+func TestIteratorMatchesSlices(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for round := range 200 {
+		n := r.IntN(4 * chunkSamples)
+		ts, vs := make([]int64, n), make([]float64, n)
+		var at int64 = r.Int64N(100)
+		for i := range n {
+			at += 1 + r.Int64N(30)
+			ts[i] = at
+			switch r.IntN(10) {
+			case 0:
+				vs[i] = math.Float64frombits(value.StaleNaN)
+			default:
+				vs[i] = float64(r.IntN(1000)) / 8
+			}
+		}
+		mint := r.Int64N(at + 50)
+		maxt := mint + r.Int64N(at+50)
+		var want []int // indexes in [mint, maxt]
+		for i, t := range ts {
+			if t >= mint && t <= maxt {
+				want = append(want, i)
+			}
+		}
+		it := &sampleIterator{}
+		it.reset(viewOf(t, ts, vs, mint, maxt))
+		pos := -1 // index into want of the current sample
+		for step := range 60 {
+			var got chunkenc.ValueType
+			if r.IntN(2) == 0 {
+				got = it.Next()
+				pos++
+			} else {
+				target := r.Int64N(at + 100)
+				got = it.Seek(target)
+				if pos < 0 || pos >= len(want) || ts[want[pos]] < target {
+					p := max(pos, 0)
+					for p < len(want) && ts[want[p]] < target {
+						p++
+					}
+					pos = p
+				}
+			}
+			if pos >= len(want) {
+				pos = len(want)
+				if got != chunkenc.ValNone {
+					t.Fatalf("round %d step %d: got a sample past the end", round, step)
+				}
+				continue
+			}
+			if got != chunkenc.ValFloat {
+				t.Fatalf("round %d step %d: got %v, want sample %d", round, step, got, want[pos])
+			}
+			gt, gv := it.At()
+			if gt != ts[want[pos]] || math.Float64bits(gv) != math.Float64bits(vs[want[pos]]) {
+				t.Fatalf("round %d step %d: At = %d %v, want %d %v", round, step, gt, gv, ts[want[pos]], vs[want[pos]])
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,26 +12,49 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
 
 	"github.com/augurproj/augur/metrics"
 )
 
-// Store holds recorded series in memory: per series a label set and its
-// samples in strictly increasing time order (millisecond timestamps, float
-// values, staleness markers kept as Prometheus's stale NaN). A Store is
-// immutable once built and safe for concurrent use.
+// Store holds recorded series in memory: per series its label set (held
+// once) and its samples in strictly increasing time order (millisecond
+// timestamps, float values, staleness markers kept as Prometheus's stale NaN),
+// compressed in chunks of up to chunkSamples samples with Prometheus's
+// XOR ("Gorilla") encoding from tsdb/chunkenc — a few bytes per sample
+// instead of sixteen. A Store is immutable once built and safe for
+// concurrent use.
 type Store struct {
 	series  []memSeries      // sorted by label set
 	byName  map[string][]int // metric name → indexes into series, ascending
 	minT    int64
 	maxT    int64
 	samples int
+	bytes   int // chunk bytes in use
+}
+
+// chunkSamples is how many samples one chunk holds at most: Prometheus's
+// own choice for its head chunks, which keeps a Seek within a chunk short.
+const chunkSamples = 120
+
+// chunk is one XOR-encoded run of samples of a series; data is the chunk's
+// bytes as chunkenc writes them (a two-byte sample count, then the stream).
+type chunk struct {
+	data       []byte
+	minT, maxT int64
 }
 
 type memSeries struct {
-	lset labels.Labels
-	ts   []int64
-	vs   []float64
+	lset   labels.Labels
+	chunks []chunk
+	n      int // samples
+
+	// While a loader appends: the open chunk and its appender.
+	head     *chunkenc.XORChunk
+	app      chunkenc.Appender
+	headN    int
+	headMinT int64
+	lastT    int64
 }
 
 // Start is the time of the oldest sample, or the zero time for an empty store.
@@ -60,15 +84,27 @@ func (s *Store) SampleCount() int { return s.samples }
 // markers appear as samples whose value satisfies IsStale.
 func (s *Store) Series() []metrics.Series {
 	out := make([]metrics.Series, len(s.series))
+	var it chunkenc.Iterator
+	var xc chunkenc.XORChunk
 	for i, ms := range s.series {
-		samples := make([]metrics.Sample, len(ms.ts))
-		for j, t := range ms.ts {
-			samples[j] = metrics.Sample{T: time.UnixMilli(t).UTC(), V: ms.vs[j]}
+		samples := make([]metrics.Sample, 0, ms.n)
+		for _, c := range ms.chunks {
+			xc.Reset(c.data)
+			it = xc.Iterator(it)
+			for it.Next() != chunkenc.ValNone {
+				t, v := it.At()
+				samples = append(samples, metrics.Sample{T: time.UnixMilli(t).UTC(), V: v})
+			}
 		}
 		out[i] = metrics.Series{Labels: ms.lset.Map(), Samples: samples}
 	}
 	return out
 }
+
+// ChunkBytes is the size of the compressed samples (chunk data only; the
+// label sets and per-chunk bookkeeping of about 40 bytes per chunk come on
+// top).
+func (s *Store) ChunkBytes() int { return s.bytes }
 
 // IsStale reports whether v is Prometheus's staleness marker (a specific NaN).
 func IsStale(v float64) bool { return value.IsStaleNaN(v) }
@@ -97,11 +133,17 @@ func FromSeries(series []metrics.Series) (*Store, error) {
 	return b.build(), nil
 }
 
-// builder accumulates series while a loader runs.
+// builder accumulates series while a loader runs. Samples go straight into
+// XOR chunks; closed chunks are copied into a shared arena.
 type builder struct {
 	series []memSeries
 	index  map[uint64][]int // labels hash → indexes into series
+	arena  []byte           // free space for closed chunks
+	bytes  int
 }
+
+// arenaBlock is the size of one arena allocation for closed chunks.
+const arenaBlock = 1 << 20
 
 func newBuilder() *builder {
 	return &builder{index: map[uint64][]int{}}
@@ -137,27 +179,59 @@ func (e *orderError) Unwrap() error { return errNotIncreasing }
 // append adds one sample to series ref; timestamps must strictly increase.
 func (b *builder) append(ref int, t int64, v float64) error {
 	ms := &b.series[ref]
-	if n := len(ms.ts); n > 0 && t <= ms.ts[n-1] {
-		return &orderError{prev: ms.ts[n-1], t: t}
+	if ms.n > 0 && t <= ms.lastT {
+		return &orderError{prev: ms.lastT, t: t}
 	}
-	ms.ts = append(ms.ts, t)
-	ms.vs = append(ms.vs, v)
+	if ms.head == nil || ms.headN >= chunkSamples {
+		b.closeHead(ms)
+		ms.head = chunkenc.NewXORChunk()
+		app, err := ms.head.Appender()
+		if err != nil {
+			return fmt.Errorf("opening a chunk: %w", err)
+		}
+		ms.app, ms.headN, ms.headMinT = app, 0, t
+	}
+	ms.app.Append(0, t, v)
+	ms.headN++
+	ms.n++
+	ms.lastT = t
 	return nil
 }
 
-// build sorts the series, drops empty ones and indexes them by metric name.
+// closeHead moves the open chunk of ms, if any, into the arena.
+func (b *builder) closeHead(ms *memSeries) {
+	if ms.head == nil || ms.headN == 0 {
+		return
+	}
+	src := ms.head.Bytes()
+	if len(src) > cap(b.arena)-len(b.arena) {
+		b.arena = make([]byte, 0, max(arenaBlock, len(src)))
+	}
+	start := len(b.arena)
+	b.arena = append(b.arena, src...)
+	ms.chunks = append(ms.chunks, chunk{data: b.arena[start:len(b.arena):len(b.arena)], minT: ms.headMinT, maxT: ms.lastT})
+	b.bytes += len(src)
+	ms.head, ms.app, ms.headN = nil, nil, 0
+}
+
+// build closes every chunk, sorts the series, drops empty ones and indexes
+// them by metric name.
 func (b *builder) build() *Store {
 	s := &Store{byName: map[string][]int{}, minT: math.MaxInt64, maxT: math.MinInt64}
 	s.series = make([]memSeries, 0, len(b.series))
-	for _, ms := range b.series {
-		if len(ms.ts) == 0 {
+	for i := range b.series {
+		ms := &b.series[i]
+		b.closeHead(ms)
+		if ms.n == 0 {
 			continue
 		}
-		s.series = append(s.series, ms)
-		s.samples += len(ms.ts)
-		s.minT = min(s.minT, ms.ts[0])
-		s.maxT = max(s.maxT, ms.ts[len(ms.ts)-1])
+		ms.chunks = slices.Clip(ms.chunks)
+		s.series = append(s.series, *ms)
+		s.samples += ms.n
+		s.minT = min(s.minT, ms.chunks[0].minT)
+		s.maxT = max(s.maxT, ms.chunks[len(ms.chunks)-1].maxT)
 	}
+	s.bytes = b.bytes
 	sort.Slice(s.series, func(i, j int) bool { return labels.Compare(s.series[i].lset, s.series[j].lset) < 0 })
 	for i, ms := range s.series {
 		name := ms.lset.Get(labels.MetricName)
