@@ -307,12 +307,12 @@ func (cr *caseRun) plan(line int, path, metric string) *engine.MetricPlan {
 // case's data, recording why not. A provider other than prometheus is
 // accepted when the entry expects the provider error it leads to.
 func (cr *caseRun) usable(line int, path string, p *engine.MetricPlan, expErr analysis.ErrorKind, evaluates bool) bool {
-	if p.Err != nil {
-		cr.fail(line, path, ErrMissing, "metric %q cannot be %s: %s%s", p.Name, verb(evaluates), p.Err.Message, hint(p))
+	if evaluates && p.Provider.Type != "" && p.Provider.Type != engine.PrometheusType && expErr != analysis.ErrKindProvider {
+		cr.fail(line, path, ErrInvalid, "metric %q uses provider type %q; augur test evaluates prometheus queries over the case's data only", p.Name, p.Provider.Type)
 		return false
 	}
-	if evaluates && p.Provider.Type != engine.PrometheusType && expErr != analysis.ErrKindProvider {
-		cr.fail(line, path, ErrInvalid, "metric %q uses provider type %q; augur test evaluates prometheus queries over the case's data only", p.Name, p.Provider.Type)
+	if p.Err != nil && !(evaluates && p.Err.Kind == analysis.ErrKindProvider && expErr == analysis.ErrKindProvider) {
+		cr.fail(line, path, ErrMissing, "metric %q cannot be %s: %s%s", p.Name, verb(evaluates), p.Err.Message, hint(p))
 		return false
 	}
 	return true
