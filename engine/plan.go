@@ -17,6 +17,10 @@ import (
 // and inline-query metrics when the canary sets no spec.metricsServer.
 const DefaultMetricsServer = "http://prometheus:9090"
 
+// intervalProviders are the MetricTemplate provider types whose Flagger
+// constructors parse the metric's interval (and so fail without one).
+var intervalProviders = map[string]bool{"datadog": true, "newrelic": true, "dynatrace": true, "cloudwatch": true, "splunk": true}
+
 // PrometheusType is the provider type of builtin and inline-query metrics.
 const PrometheusType = "prometheus"
 
@@ -262,10 +266,10 @@ func (e *Engine) planTemplate(ctx context.Context, c *analysis.Canary, m analysi
 		Region:             mt.Spec.Provider.Region,
 	}
 	p.Provider.Type = prov.Type
-	if prov.Type != PrometheusType {
+	if prov.Type != PrometheusType && (m.Interval != "" || intervalProviders[prov.Type]) {
 		// Vendor providers query the window the metric's interval defines;
 		// Flagger passes a templateRef metric's interval through undefaulted
-		// and their constructors refuse an empty one.
+		// and the constructors of these types refuse an empty one.
 		d, err := time.ParseDuration(m.Interval)
 		if err != nil || d <= 0 {
 			p.Err = &analysis.ObservationError{Kind: analysis.ErrKindProvider,

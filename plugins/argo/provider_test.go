@@ -53,7 +53,7 @@ func scenarios(data string) []scenario {
 		{name: "several series", cfg: obj{"data": data, "query": "multi"}},
 		{name: "PromQL syntax error", cfg: obj{"data": data, "query": "sum(rate(x[1m])"}},
 		{name: "template render error", cfg: obj{"data": data, "query": `up{a="{{ variables.missing }}"}`}},
-		{name: "unknown provider type", cfg: obj{"address": "http://127.0.0.1:1", "template": obj{"provider": obj{"type": "datadog"}, "query": "x"}}},
+		{name: "unknown provider type", cfg: obj{"address": "http://127.0.0.1:1", "template": obj{"provider": obj{"type": "influxdb"}, "query": "x"}}},
 		{name: "wrong plugin key", rawKey: "argoproj-labs/augur", cfg: obj{"data": data, "query": "x"}},
 		{name: "unknown field", cfg: obj{"data": data, "qurey": "x"}},
 		{name: "two modes", cfg: obj{"data": data, "query": "x", "builtin": "request-duration"}},
