@@ -14,7 +14,7 @@ say() { echo "compat: $* ($(( $(date +%s) - start ))s)"; }
 
 say "go mod download (Flagger v1.44.0's module graph; cache $(go env GOMODCACHE))"
 go mod download
-say "go mod verify: go.mod/go.sum are tidy"
+say "go mod tidy -diff: go.mod/go.sum are tidy"
 go mod tidy -diff >/dev/null || { echo "compat/flagger: go.mod/go.sum not tidy (run go mod tidy there)" >&2; go mod tidy -diff >&2 || true; exit 1; }
 say "go vet + building the test binary (cold: several minutes; build cache $(go env GOCACHE))"
 go vet .

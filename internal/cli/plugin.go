@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/augurproj/augur/engine"
+	"github.com/augurproj/augur/metrics/recorded"
 	"github.com/augurproj/augur/plugins"
 	"github.com/augurproj/augur/plugins/argo"
 	"github.com/augurproj/augur/service"
@@ -140,7 +141,7 @@ func pluginService(ctx context.Context, opts *PluginOptions, logger *slog.Logger
 	}
 	so := service.Options{Engine: eng}
 	if end := src.end; !end.IsZero() {
-		so.DefaultAt = func() time.Time { return end }
+		so.DefaultAt = func() time.Time { return recorded.EvalTime(end) }
 	}
 	return service.New(so)
 }
@@ -221,7 +222,7 @@ func argoProvider(opts *ArgoPluginOptions, logger *slog.Logger) (*argo.Provider,
 		po.Registry = src.registry
 		if end := src.end; !end.IsZero() {
 			// Judged metrics' range queries end where the data ends.
-			po.DefaultAt = func() time.Time { return end }
+			po.DefaultAt = func() time.Time { return recorded.EvalTime(end) }
 		}
 	}
 	if opts.Cluster || opts.Kube.requested() {

@@ -11,6 +11,7 @@ import (
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/analysis/judges"
 	"github.com/augurproj/augur/engine"
+	"github.com/augurproj/augur/metrics/recorded"
 	"github.com/augurproj/augur/report"
 )
 
@@ -108,7 +109,7 @@ func ceilMinute(t time.Time) time.Time {
 // defaultAt is the evaluation time of query/analyze over recorded data when
 // --at is not given: the newest sample's time truncated to a whole minute
 // (off the sample grid, like firstWindow).
-func defaultAt(end time.Time) time.Time { return end.Truncate(time.Minute) }
+func defaultAt(end time.Time) time.Time { return recorded.EvalTime(end) }
 
 // evalTime reads --at against the source: the flag's time, else the default
 // for recorded data (defaultAt), else zero (the live server's now).

@@ -18,6 +18,7 @@ import (
 	"github.com/augurproj/augur/manifest"
 	"github.com/augurproj/augur/metrics"
 	"github.com/augurproj/augur/metrics/prometheus"
+	"github.com/augurproj/augur/metrics/recorded"
 	"github.com/augurproj/augur/server"
 	"github.com/augurproj/augur/service"
 	"github.com/augurproj/augur/webhooks"
@@ -213,7 +214,7 @@ func serveProbes(opts *ServeOptions, src *dataSource, set *manifest.Set) ([]serv
 		if err != nil {
 			return nil, fmt.Errorf("metrics provider %s: %w", a, err)
 		}
-		probes = append(probes, server.Probe{Name: name, Provider: p, At: src.end})
+		probes = append(probes, server.Probe{Name: name, Provider: p, At: recorded.EvalTime(src.end)})
 	}
 	return probes, nil
 }
@@ -265,7 +266,7 @@ func serveRun(cmd *cobra.Command, opts *ServeOptions) error {
 	}
 	so := service.Options{Engine: eng, Hooks: hooks}
 	if end := src.end; !end.IsZero() {
-		so.DefaultAt = func() time.Time { return end }
+		so.DefaultAt = func() time.Time { return recorded.EvalTime(end) }
 	}
 	svc, err := service.New(so)
 	if err != nil {

@@ -276,7 +276,7 @@ func TestServeInProcess(t *testing.T) {
 	if code, body := post(t, client, url+"/flagger/v1/check", check, nil); code != 200 || !strings.HasPrefix(body, "passed: request-success-rate = 100") {
 		t.Errorf("check of the loaded canary: %d %s", code, body)
 	}
-	tmpl := `{"name":"podinfo","namespace":"test","metadata":{"token":"tok3n","template":"istio-system/not-found-percentage","max":"0.0001"}}`
+	tmpl := `{"name":"podinfo","namespace":"test","metadata":{"token":"tok3n","template":"istio-system/not-found-percentage","max":"1"}}`
 	if code, body := post(t, client, url+"/flagger/v1/check", tmpl, nil); code != 200 {
 		t.Errorf("check with the loaded template: %d %s", code, body)
 	}

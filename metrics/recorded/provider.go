@@ -89,7 +89,7 @@ func New(store *Store, opts Options) *Provider {
 // Store returns the data the provider queries.
 func (p *Provider) Store() *Store { return p.store }
 
-// Query runs an instant query at time at; a zero at means the time of the
+// Query runs an instant query at time at; a zero at means EvalTime of the
 // newest sample in the store (the Unix epoch for an empty store). The query is
 // whitespace-collapsed first, as the live Prometheus provider does.
 //
@@ -112,7 +112,7 @@ func (p *Provider) defaultTime() time.Time {
 	if p.store.SampleCount() == 0 {
 		return time.Unix(0, 0).UTC()
 	}
-	return p.store.End()
+	return EvalTime(p.store.End())
 }
 
 func (p *Provider) instant(ctx context.Context, q string, at time.Time) (float64, error) {

@@ -35,8 +35,8 @@ func TestRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := p.Query(context.Background(), "up", time.Time{})
-	if err != nil || v != 0 {
-		t.Fatalf("Query(up) = %v, %v; want 0 (newest sample)", v, err)
+	if err != nil || v != 1 {
+		t.Fatalf("Query(up) = %v, %v; want 1 (at EvalTime: the newest sample's whole minute, 60s)", v, err)
 	}
 
 	same := []metrics.Config{
@@ -160,5 +160,21 @@ func TestDependencies(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("go list -deps does not list promql; the check would be vacuous")
+	}
+}
+
+// TestEvalTime pins augur's one evaluation-time rule for recorded data.
+func TestEvalTime(t *testing.T) {
+	for in, want := range map[string]string{
+		"2026-11-01T10:29:52Z": "2026-11-01T10:29:00Z",
+		"2026-11-01T10:30:00Z": "2026-11-01T10:30:00Z",
+	} {
+		end, _ := time.Parse(time.RFC3339, in)
+		if got := EvalTime(end).Format(time.RFC3339); got != want {
+			t.Errorf("EvalTime(%s) = %s, want %s", in, got, want)
+		}
+	}
+	if !EvalTime(time.Time{}).IsZero() {
+		t.Error("EvalTime(zero) is not zero")
 	}
 }

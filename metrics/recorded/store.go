@@ -311,3 +311,16 @@ func abs(x int64) int64 {
 	}
 	return x
 }
+
+// EvalTime is augur's one evaluation-time rule for recorded data, used by
+// every command and transport when no time is given: the newest sample's
+// time truncated to a whole minute (end itself when it is on a minute). Off
+// the sample grid, Prometheus 2.x (closed range windows) and 3.x
+// (left-open) agree, and the same file gives the same numbers whichever
+// command reads it. A zero end stays zero.
+func EvalTime(end time.Time) time.Time {
+	if end.IsZero() {
+		return end
+	}
+	return end.Truncate(time.Minute)
+}

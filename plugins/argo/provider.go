@@ -103,7 +103,7 @@ func New(opts Options) (*Provider, error) {
 		preflight: opts.Preflight}, nil
 }
 
-// dataEnd is the time of the newest sample of a recorded data file: where a
+// dataEnd is recorded.EvalTime of a recorded data file's newest sample: where a
 // judged metric's data ends for a configuration with data, as its instant
 // query's does. The store comes from the registry's recorded-data provider,
 // which has loaded the file once already; a registry that serves something
@@ -129,8 +129,9 @@ func (p *Provider) dataEnd(path string) (time.Time, error) {
 			return time.Time{}, fmt.Errorf("data %q: %w", path, err)
 		}
 	}
-	p.ends[path] = store.End()
-	return store.End(), nil
+	end := recorded.EvalTime(store.End())
+	p.ends[path] = end
+	return end, nil
 }
 
 // DefaultRegistry serves the prometheus provider type from a live Prometheus
