@@ -6,16 +6,16 @@ BENCH    ?= .
 COUNT    ?= 6
 # What `augur version` reports (internal/version): the tag and commit of a git checkout; empty
 # values fall back to the binary's build info ("(devel)", "unknown").
-VERSION  ?= $(shell git describe --tags --dirty 2>/dev/null)
-COMMIT   ?= $(shell git rev-parse HEAD >/dev/null 2>&1 && { git rev-parse HEAD | tr -d '\n'; git diff --quiet HEAD || printf -- -dirty; })
-LDFLAGS  ?= -X github.com/augurproj/augur/internal/version.version=$(VERSION) -X github.com/augurproj/augur/internal/version.commit=$(COMMIT)
+AUGUR_VERSION ?= $(shell git describe --tags --dirty 2>/dev/null)
+AUGUR_COMMIT  ?= $(shell git rev-parse HEAD >/dev/null 2>&1 && { git rev-parse HEAD | tr -d '\n'; git diff --quiet HEAD || printf -- -dirty; })
+AUGUR_LDFLAGS ?= -X github.com/augurproj/augur/internal/version.version=$(AUGUR_VERSION) -X github.com/augurproj/augur/internal/version.commit=$(AUGUR_COMMIT)
 
 .PHONY: all build test unit integration kube-test lint golden bench fuzz demo clean image compat calibrate
 
 all: build test
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/augur
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(AUGUR_LDFLAGS)' -o $(BIN) ./cmd/augur
 
 ## test: everything CI runs — unit tests with -race, then the real-Prometheus and real-kube-apiserver
 ## integration tests.

@@ -2,7 +2,8 @@
 // MetricTemplate objects (flagger.app/v1beta1, through the dynamic client)
 // and the Secrets that MetricTemplates reference (through the typed core
 // client) from a Kubernetes API server, and records analysis decisions as
-// core/v1 Events on the Canary.
+// core/v1 Events on the Canary. ConfigMapGates keeps `augur serve`'s manual
+// gates in one ConfigMap, so replicas share them and restarts keep them.
 //
 // A Source implements engine.TemplateSource and engine.SecretSource, so an
 // engine resolves templateRefs and secretRefs against the cluster; missing

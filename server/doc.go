@@ -4,7 +4,12 @@
 // /flagger/v1/gate/open and /close for a manual confirm-* gate), /healthz,
 // /readyz (a vector(1) probe of the metrics providers, as Flagger's
 // IsOnline) and /metrics (its own client_golang registry with Flagger's
-// flagger_canary_* names where the meaning is the same).
+// flagger_canary_* names where the meaning is the same), /version and the
+// augur_build_info metric (from internal/version).
+//
+// Gates live in a GateKV: MemoryGates (this process; lost on restart) by
+// default, or a store shared by replicas that the command plugs in (kube's
+// ConfigMap store); /readyz names the store in use.
 //
 // It decodes request bodies strictly (canaries and MetricTemplates through
 // the manifest decoder, so a Flagger Canary is read exactly as from a file),
@@ -14,7 +19,7 @@
 // one entry point all transports share.
 //
 // It imports analysis, engine (types and ErrNotFound), manifest, metrics
-// (the Provider interface), service, client_golang's prometheus packages
+// (the Provider interface), service, internal/version, client_golang's prometheus packages
 // (only here) and sigs.k8s.io/yaml. It must not import cobra, client-go,
 // go-plugin, another transport (plugins) or a metrics backend
 // (metrics/prometheus, metrics/recorded): the command wires those in.

@@ -181,8 +181,9 @@ func TestHelmChart(t *testing.T) {
 				t.Errorf("want one %s", k)
 			}
 		}
-		if !strings.Contains(out, "resourceNames:\n    - prom-auth") || !strings.Contains(out, `resources: ["events"]`) {
-			t.Errorf("rbac.secretNames / rbac.events not rendered")
+		rules := fmt.Sprint(get(find(objs, "Role")[0], "rules"))
+		if !strings.Contains(rules, "resourceNames:[prom-auth] resources:[secrets]") || !strings.Contains(rules, "resources:[events] verbs:[create]") {
+			t.Errorf("rbac.secretNames / rbac.events not rendered: %s", rules)
 		}
 	})
 	t.Run("memory gates need one replica", func(t *testing.T) {
