@@ -31,6 +31,10 @@ import (
 // series' last sample before the window (Prometheus' default lookback).
 const rawLookback = 5 * time.Minute
 
+// maxExactSteps bounds the steps of one exact read, as Prometheus bounds
+// the points of a range query's series.
+const maxExactSteps = 11_000
+
 // maxRawSamples bounds the samples one raw query may return.
 const maxRawSamples = 5_000_000
 
@@ -115,6 +119,10 @@ loop:
 func exactSeries(ctx context.Context, rq metrics.RawQuerier, sel string, byLE bool, first, end time.Time, step time.Duration) ([]metrics.Series, error) {
 	start := first.Add(-step)
 	steps := int(end.Sub(start) / step)
+	if steps > maxExactSteps {
+		return nil, fmt.Errorf("selector %s: %d steps of %s over (%s, %s], more than %d (Prometheus' limit of points per series): widen the step",
+			sel, steps, step, start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), maxExactSteps)
+	}
 	raw, err := rq.QueryRaw(ctx, sel, start.Add(-rawLookback), end)
 	if err != nil {
 		return nil, err

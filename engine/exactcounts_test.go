@@ -316,6 +316,9 @@ func TestExactSeriesErrors(t *testing.T) {
 	if _, err := exactSeries(context.Background(), p, `istio_requests_total{`, false, t0.Add(time.Minute), t0.Add(10*time.Minute), time.Minute); err == nil {
 		t.Error("bad selector: no error")
 	}
+	if _, err := exactSeries(context.Background(), p, `istio_requests_total`, false, t0.Add(time.Millisecond), t0.Add(time.Hour), time.Millisecond); err == nil || !strings.Contains(err.Error(), "more than 11000") {
+		t.Errorf("3.6M steps: %v", err)
+	}
 }
 
 // FuzzCounterSelector: the exact-count query recognizer never panics, and

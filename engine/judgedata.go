@@ -114,6 +114,9 @@ func (e *Engine) judged(ctx context.Context, p *MetricPlan, w analysis.JudgeWind
 	g := grid{first: first, step: jp.step}
 	if !first.After(w.End) {
 		g.n = int(w.End.Sub(first)/jp.step) + 1
+		if g.n > maxExactSteps {
+			g.n = 0 // no per-step clusters for more points than a range query may return
+		}
 	}
 	canary, baseline := &j.Data.Canary, &j.Data.Baseline
 	for _, job := range jobs {

@@ -1,4 +1,4 @@
-// Package calibrate is the judges' calibration suite: a deterministic
+// Command calibrate is the judges' calibration suite: a deterministic
 // simulator of Istio-style counters and latency histograms for a canary and
 // its primary under several traffic models, and the harness that runs A/A
 // rollouts and regressions through the exact counting
