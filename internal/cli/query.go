@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -47,7 +46,7 @@ it passes its threshold range. Exit code 1 when a check fails.`,
 	opts.Source.register(cmd)
 	opts.Judge.register(cmd)
 	cmd.Flags().StringVar(&opts.At, "at", "", "evaluation time: RFC 3339, Unix seconds, +DUR after the data's start or -DUR before its end (default: now, or the last whole minute of recorded data)")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text, json or yaml")
 	return cmd
 }
 
@@ -106,10 +105,8 @@ func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
 		}
 		out = append(out, qc)
 	}
-	if opts.Output == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"canaries": out}); err != nil {
+	if opts.Output != "text" {
+		if err := writeStructured(opts.IO.Out, opts.Output, map[string]any{"canaries": out}); err != nil {
 			return err
 		}
 	} else {

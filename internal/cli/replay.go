@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -62,7 +61,7 @@ Exit codes: 0 promoted, 3 rolled back, 1 neither (stopped at --max-ticks), 2 bad
 	cmd.Flags().StringVar(&opts.Start, "start", "", "first tick: RFC 3339, Unix seconds or +DUR after the data's start (default: the first whole minute after a full metric window of the data)")
 	cmd.Flags().DurationVar(&opts.Interval, "interval", 0, "time between ticks (default: the Canary's analysis.interval)")
 	cmd.Flags().IntVar(&opts.MaxTicks, "max-ticks", engine.DefaultMaxTicks, "stop after this many ticks")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text, json or yaml")
 	return cmd
 }
 
@@ -210,13 +209,11 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 				Events: nonNil(d.Events), Checks: nonNil(d.Checks), Score: d.Score, Reasons: d.Reasons,
 			})
 		}
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
 		out := map[string]any{"result": res.Result, "finished": res.Finished, "ticks": ticks}
 		if res.DataEnded {
 			out["dataEnded"] = formatTime(src.end)
 		}
-		if err := enc.Encode(out); err != nil {
+		if err := writeStructured(opts.IO.Out, opts.Output, out); err != nil {
 			return err
 		}
 	}

@@ -90,7 +90,7 @@ behind the answer.`,
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
 	root.SetIn(ios.In)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(
 		NewCmdRender(ios, nil),
 		NewCmdQuery(ios, nil),
@@ -100,5 +100,6 @@ behind the answer.`,
 		NewCmdServe(ios, nil),
 		NewCmdTest(ios, nil), NewCmdRecord(ios, nil),
 	)
+	registerCompletions(root)
 	return root
 }
