@@ -78,9 +78,11 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *Metrics
 	gates   *gateStore
-	token   [sha256.Size]byte
-	tls     *certReloader
-	probeMu chan struct{}
+	// rollbacks are the requested rollbacks (rollback.go).
+	rollbacks *gateStore
+	token     [sha256.Size]byte
+	tls       *certReloader
+	probeMu   chan struct{}
 }
 
 // New returns a Server.
@@ -137,6 +139,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
 	s.mux.Handle("GET /metrics", s.metrics.Handler())
+	s.rollbackRoutes()
 }
 
 // Handler returns the server's http.Handler (routes, limits, auth, logs
