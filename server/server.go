@@ -195,7 +195,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		code := cmp.Or(sw.code, http.StatusOK)
 		s.metrics.observeRequest(label, r.Method, code, took)
 		s.opts.Logger.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "route", label,
-			"status", code, "bytes", sw.bytes, "duration", took, "remote", r.RemoteAddr)
+			"status", code, "bytes", sw.bytes, "duration_seconds", took.Seconds(), "remote", r.RemoteAddr)
 	}()
 	if route == "" {
 		s.unmatched(sw, r, h)

@@ -143,8 +143,18 @@ func writeChecks(w io.Writer, indent string, checks []analysis.Check) {
 			val = formatValue(c.Kind, *c.Value)
 		}
 		detail := formatRange(analysis.ThresholdRange{Min: c.Min, Max: c.Max}, c.Kind)
-		if c.Judgement != nil && c.Min == nil && c.Max == nil && c.Value == nil {
-			detail = "judged only (no threshold)"
+		if j := c.Judgement; j != nil {
+			// The threshold's outcome and the judge's verdict apart: a
+			// judged metric may meet its threshold and still fail.
+			switch {
+			case c.Min == nil && c.Max == nil && c.Value == nil:
+				detail = "judged only (no threshold)"
+			case c.Value != nil && (c.Min == nil || *c.Value >= *c.Min) && (c.Max == nil || *c.Value <= *c.Max):
+				detail += " met"
+			default:
+				detail += " NOT met"
+			}
+			detail += fmt.Sprintf("; judge %s: %s", j.Judge, j.Verdict)
 		}
 		if c.Error != "" {
 			val = "error"

@@ -252,7 +252,13 @@ func replaySummary(res engine.ReplayResult, dataEnd time.Time) string {
 func writeReplayTick(opts *ReplayOptions, n int, t engine.ReplayTick) {
 	w := opts.IO.Out
 	d := t.Decision
-	fmt.Fprintf(w, "\n#%-3d %s  %-8s %s\n", n, t.Time.UTC().Format("15:04:05"), d.Action, describeTransition(t.Before, d.Status))
+	transition := describeTransition(t.Before, d.Status)
+	if d.Weights.Canary != d.Status.CanaryWeight {
+		// WaitingPromotion and Promoting store weight 0 while the
+		// router still sends traffic to the canary: show both.
+		transition += fmt.Sprintf(" (routed: canary %d%%, primary %d%%)", d.Weights.Canary, d.Weights.Primary)
+	}
+	fmt.Fprintf(w, "\n#%-3d %s  %-8s %s\n", n, t.Time.UTC().Format("15:04:05.999"), d.Action, transition)
 	writeEvents(w, "     ", d.Events)
 	if len(d.Checks) > 0 {
 		writeChecks(w, "       ", d.Checks)
