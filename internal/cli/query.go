@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -21,6 +22,8 @@ type QueryOptions struct {
 	Judge  judgeFlags
 	At     string
 	Output string
+	// Args are the args of Argo AnalysisTemplates given with -f (NAME=VALUE).
+	Args []string
 }
 
 // NewCmdQuery builds `augur query`.
@@ -47,6 +50,7 @@ it passes its threshold range. Exit code 1 when a check fails.`,
 	opts.Judge.register(cmd)
 	cmd.Flags().StringVar(&opts.At, "at", "", "evaluation time: RFC 3339, Unix seconds, +DUR after the data's start or -DUR before its end (default: now, or the last whole minute of recorded data)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text, json or yaml")
+	cmd.Flags().StringArrayVar(&opts.Args, "arg", nil, "an arg of the Argo AnalysisTemplates given with -f, as NAME=VALUE; repeatable")
 	return cmd
 }
 
@@ -60,6 +64,14 @@ type queriedCanary struct {
 func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
 	if err := checkOutput(opts.Output); err != nil {
 		return badInput(err)
+	}
+	if argo, err := argoTemplateFiles(opts.Files.Files); err != nil {
+		return badInput(err)
+	} else if argo != nil {
+		return argoQueryRun(cmd, opts, argo)
+	}
+	if len(opts.Args) > 0 {
+		return badInput(errors.New("--arg is for Argo AnalysisTemplates; the -f files hold none"))
 	}
 	set, err := opts.Files.load(opts.IO)
 	if err != nil {
