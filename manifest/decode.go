@@ -67,7 +67,9 @@ func DecodeFile(path string) (*Set, error) {
 
 // DecodePaths reads files and directories. A directory contributes every
 // *.yaml, *.yml and *.json file below it, recursively, in lexical order,
-// skipping names that start with a dot (.git, editor files) and not
+// skipping names that start with a dot (.git, editor files) and `augur test`
+// files (*.test.yaml, *.test.yml, *.test.json, which sit next to the
+// manifests they test), and not
 // following symbolic links to directories; a directory with no such file is
 // an error. A file named explicitly is read whatever its extension, and a
 // file reached twice is read once. Objects defined twice across the files
@@ -125,7 +127,7 @@ func manifestFiles(path string) ([]string, error) {
 			}
 			return nil
 		}
-		if de.IsDir() || !slices.Contains(manifestExts, filepath.Ext(p)) {
+		if de.IsDir() || !slices.Contains(manifestExts, filepath.Ext(p)) || isTestFile(de.Name()) {
 			return nil
 		}
 		if de.Type()&fs.ModeSymlink != 0 {
@@ -545,4 +547,10 @@ func (w *walker) walkEntries(es []entry, s *schema, path string) any {
 		}
 	}
 	return out
+}
+
+// isTestFile reports whether a file name is an `augur test` file.
+func isTestFile(name string) bool {
+	ext := filepath.Ext(name)
+	return strings.HasSuffix(strings.TrimSuffix(name, ext), ".test")
 }

@@ -241,6 +241,7 @@ func TestDecodePaths(t *testing.T) {
 		"link-holder/.keep":     "",
 		"single/only.yaml":      template("only"),
 		"single/more/also.yaml": template("also"),
+		"single/only.test.yaml": "tests:\n- name: an augur test file, not a manifest\n",
 	})
 	if err := os.Symlink(filepath.Join(dir, "linked", "target"), filepath.Join(dir, "link-holder", "dirlink.yaml")); err != nil {
 		t.Fatal(err)

@@ -128,6 +128,7 @@ func NewMetrics(maxCanaries int, logger *slog.Logger) *Metrics {
 	m.reg.MustRegister(m.requests, m.latency, m.decisions, m.queryErrors, m.checks,
 		m.analysis, m.status, m.weight, m.tick, buildInfo(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.zeroSeries()
 	return m
 }
 

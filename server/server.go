@@ -88,9 +88,11 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *Metrics
 	gates   *gates
-	token   [sha256.Size]byte
-	tls     *certReloader
-	probeMu chan struct{}
+	// rollbacks are the requested rollbacks (rollback.go).
+	rollbacks *gates
+	token     [sha256.Size]byte
+	tls       *certReloader
+	probeMu   chan struct{}
 	// secrets are the credentials the server itself holds (its token);
 	// each request scrubs its answer and log records with them and with
 	// the credentials its own work touched (redact.FromContext).
@@ -161,6 +163,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
 	s.mux.HandleFunc("GET /version", s.handleVersion)
 	s.mux.Handle("GET /metrics", s.metrics.Handler())
+	s.rollbackRoutes()
 }
 
 // Handler returns the server's http.Handler (routes, limits, auth, logs
@@ -225,7 +228,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		code := cmp.Or(sw.code, http.StatusOK)
 		s.metrics.observeRequest(label, r.Method, code, took)
 		s.opts.Logger.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "route", label,
-			"status", code, "bytes", sw.bytes, "duration", took, "remote", r.RemoteAddr)
+			"status", code, "bytes", sw.bytes, "duration_seconds", took.Seconds(), "remote", r.RemoteAddr)
 	}()
 	if route == "" {
 		s.unmatched(sw, r, h)

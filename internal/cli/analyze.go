@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -72,7 +71,7 @@ Exit codes: 0 advance or promote, 1 hold, 3 roll back, 2 bad input.`,
 	cmd.Flags().StringArrayVar(&opts.Values, "value", nil, "what-if: use this value for a metric instead of querying it, as NAME=NUMBER or NAME=error:KIND (no-values, multiple-values, or a message); repeatable")
 	cmd.Flags().StringVar(&opts.Checksum, "checksum", "", "checksum passed to webhooks (default: a hash of the Canary spec)")
 	cmd.Flags().StringVar(&opts.At, "at", "", "tick time: RFC 3339, Unix seconds, +DUR after the data's start or -DUR before its end (default: now, or the last whole minute of recorded data)")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text, json or yaml")
 	registerReport(cmd, &opts.Report)
 	return cmd
 }
@@ -135,10 +134,8 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 	if offline && opts.Output != "text" {
 		fmt.Fprintln(opts.IO.ErrOut, "augur: webhooks not called, every hook passes (offline run on --data; --webhooks call calls them)")
 	}
-	if opts.Output == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(d); err != nil {
+	if opts.Output != "text" {
+		if err := writeStructured(opts.IO.Out, opts.Output, d); err != nil {
 			return err
 		}
 	} else {

@@ -158,7 +158,7 @@ func TestBadInput(t *testing.T) {
 		{"missing file", "", []string{"render", "-f", "nope.yaml"}, "nope.yaml"},
 		{"unknown field from stdin", "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata: {name: x}\nspec:\n  targetRef: {name: x}\n  analysis: {interval: 1m, threshold: 1, stepWeight: 10, mxWeight: 5}\n",
 			[]string{"render", "-f", "-"}, `<stdin>:6:58: document 1, Canary default/x: spec.analysis.mxWeight: unknown field "mxWeight"`},
-		{"bad output", "", []string{"render", "-f", podinfo, "-o", "yaml"}, `--output "yaml": want text or json`},
+		{"bad output", "", []string{"render", "-f", podinfo, "-o", "xml"}, `--output "xml": want text, json or yaml`},
 		{"both sources", "", []string{"query", "-f", podinfo, "--data", "x.om", "--prometheus", "http://127.0.0.1:1"}, "--prometheus and --data are exclusive"},
 		{"bad data file", "", []string{"query", "-f", podinfo, "--data", podinfo + "/canary.yaml"}, "--data: "},
 		{"bad time", "", []string{"query", "-f", podinfo, "--data", podinfo + "/healthy.om", "--at", "yesterday"}, `--at "yesterday": want RFC 3339`},

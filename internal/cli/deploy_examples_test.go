@@ -6,11 +6,11 @@ import (
 	"testing"
 )
 
-// TestFlaggerDeployExample: examples/flagger/canary.yaml is a Canary augur
+// TestFlaggerDeployExample: examples/flagger-in-cluster/canary.yaml is a Canary augur
 // reads strictly, and its webhooks call the Service deploy/augur.yaml
 // creates, with the token placeholder the README substitutes.
 func TestFlaggerDeployExample(t *testing.T) {
-	const path = "../../examples/flagger/canary.yaml"
+	const path = "../../examples/flagger-in-cluster/canary.yaml"
 	if code, _, errOut := run(t, "", "render", "-f", path); code != ExitOK {
 		t.Fatalf("render %s: exit %d: %s", path, code, errOut)
 	}

@@ -64,6 +64,12 @@ var mistakes = []mistake{
 	{"record of a window without samples",
 		[]string{"record", "-f", podinfo, "--data", podinfo + "/healthy.om", "--start", "2026-11-02T10:00:00Z", "--end", "2026-11-02T10:30:00Z", "--out", "/dev/null"}, ExitBadInput, "stderr",
 		"no samples between 2026-11-02T10:00:00Z and 2026-11-02T10:30:00Z for the 3 queries of Canary test/podinfo"},
+	{"mistyped flag",
+		[]string{"replay", "-f", podinfo, "--data", podinfo + "/healthy.om", "--max-tick", "3"}, ExitBadInput, "stderr",
+		"unknown flag: --max-tick (did you mean --max-ticks?)"},
+	{"mistyped --status field",
+		[]string{"analyze", "-f", podinfo, "--data", podinfo + "/healthy.om", "--status", "testdata/mistakes/status-typo.yaml"}, ExitBadInput, "stderr",
+		`--status testdata/mistakes/status-typo.yaml:2:1: unknown field "canaryWieght" (did you mean "canaryWeight"?)`},
 }
 
 func TestMistakes(t *testing.T) {

@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -22,6 +22,8 @@ type QueryOptions struct {
 	Judge  judgeFlags
 	At     string
 	Output string
+	// Args are the args of Argo AnalysisTemplates given with -f (NAME=VALUE).
+	Args []string
 }
 
 // NewCmdQuery builds `augur query`.
@@ -47,7 +49,8 @@ it passes its threshold range. Exit code 1 when a check fails.`,
 	opts.Source.register(cmd)
 	opts.Judge.register(cmd)
 	cmd.Flags().StringVar(&opts.At, "at", "", "evaluation time: RFC 3339, Unix seconds, +DUR after the data's start or -DUR before its end (default: now, or the last whole minute of recorded data)")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text, json or yaml")
+	cmd.Flags().StringArrayVar(&opts.Args, "arg", nil, "an arg of the Argo AnalysisTemplates given with -f, as NAME=VALUE; repeatable")
 	return cmd
 }
 
@@ -61,6 +64,14 @@ type queriedCanary struct {
 func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
 	if err := checkOutput(opts.Output); err != nil {
 		return badInput(err)
+	}
+	if argo, err := argoTemplateFiles(opts.Files.Files); err != nil {
+		return badInput(err)
+	} else if argo != nil {
+		return argoQueryRun(cmd, opts, argo)
+	}
+	if len(opts.Args) > 0 {
+		return badInput(errors.New("--arg is for Argo AnalysisTemplates; the -f files hold none"))
 	}
 	set, err := opts.Files.load(opts.IO)
 	if err != nil {
@@ -106,10 +117,8 @@ func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
 		}
 		out = append(out, qc)
 	}
-	if opts.Output == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"canaries": out}); err != nil {
+	if opts.Output != "text" {
+		if err := writeStructured(opts.IO.Out, opts.Output, map[string]any{"canaries": out}); err != nil {
 			return err
 		}
 	} else {
@@ -146,8 +155,18 @@ func writeChecks(w io.Writer, indent string, checks []analysis.Check) {
 			val = formatValue(c.Kind, *c.Value)
 		}
 		detail := formatRange(analysis.ThresholdRange{Min: c.Min, Max: c.Max}, c.Kind)
-		if c.Judgement != nil && c.Min == nil && c.Max == nil && c.Value == nil {
-			detail = "judged only (no threshold)"
+		if j := c.Judgement; j != nil {
+			// The threshold's outcome and the judge's verdict apart: a
+			// judged metric may meet its threshold and still fail.
+			switch {
+			case c.Min == nil && c.Max == nil && c.Value == nil:
+				detail = "judged only (no threshold)"
+			case c.Value != nil && (c.Min == nil || *c.Value >= *c.Min) && (c.Max == nil || *c.Value <= *c.Max):
+				detail += " met"
+			default:
+				detail += " NOT met"
+			}
+			detail += fmt.Sprintf("; judge %s: %s", j.Judge, j.Verdict)
 		}
 		if c.Error != "" {
 			val = "error"

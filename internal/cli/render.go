@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -46,7 +45,7 @@ their variables. Queries are whitespace-collapsed as Flagger sends them.`,
 	opts.Files.register(cmd)
 	opts.Engine.registerMesh(cmd)
 	opts.Judge.register(cmd)
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text, json or yaml")
 	return cmd
 }
 
@@ -133,10 +132,8 @@ func renderRun(cmd *cobra.Command, opts *RenderOptions) error {
 		}
 		out = append(out, rc)
 	}
-	if opts.Output == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"canaries": out}); err != nil {
+	if opts.Output != "text" {
+		if err := writeStructured(opts.IO.Out, opts.Output, map[string]any{"canaries": out}); err != nil {
 			return err
 		}
 	} else {
@@ -212,8 +209,8 @@ func orDash(s string) string {
 }
 
 func checkOutput(o string) error {
-	if o != "text" && o != "json" {
-		return fmt.Errorf("--output %q: want text or json", o)
+	if o != "text" && o != "json" && o != "yaml" {
+		return fmt.Errorf("--output %q: want text, json or yaml", o)
 	}
 	return nil
 }

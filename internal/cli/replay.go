@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -66,7 +65,7 @@ Exit codes: 0 promoted, 3 rolled back, 1 neither (stopped at --max-ticks), 2 bad
 	cmd.Flags().StringVar(&opts.Start, "start", "", "first tick: RFC 3339, Unix seconds or +DUR after the data's start (default: the first whole minute after a full metric window of the data)")
 	cmd.Flags().DurationVar(&opts.Interval, "interval", 0, "time between ticks (default: the Canary's analysis.interval)")
 	cmd.Flags().IntVar(&opts.MaxTicks, "max-ticks", engine.DefaultMaxTicks, "stop after this many ticks")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text, json or yaml")
 	registerReport(cmd, &opts.Report)
 	return cmd
 }
@@ -215,13 +214,11 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 				Events: nonNil(d.Events), Checks: nonNil(d.Checks), Score: d.Score, Reasons: d.Reasons,
 			})
 		}
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
 		out := map[string]any{"result": res.Result, "finished": res.Finished, "ticks": ticks}
 		if res.DataEnded {
 			out["dataEnded"] = formatTime(src.end)
 		}
-		if err := enc.Encode(out); err != nil {
+		if err := writeStructured(opts.IO.Out, opts.Output, out); err != nil {
 			return err
 		}
 	}
@@ -265,7 +262,13 @@ func replaySummary(res engine.ReplayResult, dataEnd time.Time) string {
 func writeReplayTick(opts *ReplayOptions, n int, t engine.ReplayTick) {
 	w := opts.IO.Out
 	d := t.Decision
-	fmt.Fprintf(w, "\n#%-3d %s  %-8s %s\n", n, t.Time.UTC().Format("15:04:05"), d.Action, describeTransition(t.Before, d.Status))
+	transition := describeTransition(t.Before, d.Status)
+	if d.Weights.Canary != d.Status.CanaryWeight {
+		// WaitingPromotion and Promoting store weight 0 while the
+		// router still sends traffic to the canary: show both.
+		transition += fmt.Sprintf(" (routed: canary %d%%, primary %d%%)", d.Weights.Canary, d.Weights.Primary)
+	}
+	fmt.Fprintf(w, "\n#%-3d %s  %-8s %s\n", n, t.Time.UTC().Format("15:04:05.999"), d.Action, transition)
 	writeEvents(w, "     ", d.Events)
 	if len(d.Checks) > 0 {
 		writeChecks(w, "       ", d.Checks)

@@ -103,7 +103,7 @@ behind the answer.`,
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
 	root.SetIn(ios.In)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(
 		NewCmdRender(ios, nil),
 		NewCmdQuery(ios, nil),
@@ -116,5 +116,6 @@ behind the answer.`,
 		NewCmdVersion(ios, nil), NewCmdInstallBinary(ios),
 	)
 	setVersion(root)
+	registerCompletions(root)
 	return root
 }

@@ -35,7 +35,7 @@ func (s *sourceFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&s.Prometheus, "prometheus", "",
 		"live Prometheus URL; overrides the address of every prometheus provider (builtin, inline and templates)")
 	cmd.Flags().StringVar(&s.Data, "data", "",
-		"recorded data (OpenMetrics text with timestamps, ending in # EOF) evaluated by the embedded PromQL engine; every prometheus provider reads it")
+		"recorded data (OpenMetrics text with timestamps ending in # EOF, as augur record writes, or a Prometheus query_range JSON answer) evaluated by the embedded PromQL engine; every prometheus provider reads it")
 	cmd.Flags().DurationVar(&s.QueryTimeout, "query-timeout", engine.DefaultQueryTimeout, "timeout of each metric query")
 	cmd.Flags().IntVar(&s.Concurrency, "concurrency", engine.DefaultConcurrency, "metric queries run at once")
 }

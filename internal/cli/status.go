@@ -47,7 +47,7 @@ func readStatus(path string, ios *IOStreams) (analysis.CanaryStatus, error) {
 	dec := json.NewDecoder(bytes.NewReader(j))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&st); err != nil {
-		return st, fmt.Errorf("--status %s: %w", path, err)
+		return st, statusFieldError(path, b, err)
 	}
 	return st, nil
 }

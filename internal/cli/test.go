@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -62,8 +63,8 @@ cannot run as written, flags).`,
 	}
 	cmd.Flags().StringVar(&opts.Run, "run", "", "run only the cases whose name matches this regular expression")
 	cmd.Flags().StringVar(&opts.JUnit, "junit", "", "also write a JUnit XML report to this file")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text, json or yaml")
 	registerReport(cmd, &opts.Report)
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	return cmd
 }
 
@@ -84,8 +85,11 @@ func testRun(cmd *cobra.Command, opts *TestOptions) error {
 		return badInput(err)
 	}
 	rep := testfile.RunFiles(cmd.Context(), files, ropts)
-	if opts.Output == "json" {
-		err = testfile.WriteJSON(opts.IO.Out, &rep)
+	if opts.Output != "text" {
+		var buf bytes.Buffer
+		if err = testfile.WriteJSON(&buf, &rep); err == nil {
+			err = writeJSONAs(opts.IO.Out, opts.Output, buf.Bytes())
+		}
 	} else {
 		err = testfile.WriteText(opts.IO.Out, &rep)
 	}

@@ -116,7 +116,7 @@ func TestTestBadInput(t *testing.T) {
 		{name: "no files", args: []string{"test"}, wantErr: "requires at least 1 arg"},
 		{name: "missing file", args: []string{"test", "nope.test.yaml"}, wantOut: "nope.test.yaml: open nope.test.yaml: no such file or directory"},
 		{name: "bad regexp", args: []string{"test", "../../examples/podinfo/podinfo.test.yaml", "--run", "("}, wantErr: "--run \"(\""},
-		{name: "bad output", args: []string{"test", "../../examples/podinfo/podinfo.test.yaml", "-o", "yaml"}, wantErr: "want text or json"},
+		{name: "bad output", args: []string{"test", "../../examples/podinfo/podinfo.test.yaml", "-o", "xml"}, wantErr: "want text, json or yaml"},
 		{name: "empty directory", args: []string{"test", "testdata"}, wantErr: "holds no *.test.yaml"},
 		{name: "malformed file", args: []string{"test", "../testfile/testdata/parse/unknown-field.bad.test.yaml"},
 			wantOut: "unknown-field.bad.test.yaml:11:9: case \"typos\": tests[0].metric_tests[0].eval_tme: unknown field \"eval_tme\" (did you mean \"eval_time\"?)"},

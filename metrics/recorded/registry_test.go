@@ -80,7 +80,7 @@ func TestRegistryErrors(t *testing.T) {
 		{"empty", "", "recorded provider: recorded address is empty (want the path of an OpenMetrics file)"},
 		{"http", "http://prometheus:9090", `recorded provider: recorded address "http://prometheus:9090" is not a file path (want the path of an OpenMetrics file)`},
 		{"missing", missing, "recorded provider: recorded data: open " + missing + ": no such file or directory"},
-		{"bad data", bad, "recorded provider: " + bad + ": line 2: data does not end with # EOF"},
+		{"bad data", bad, "recorded provider: " + bad + ": line 2: data does not end with # EOF (" + wantedFormat + ")"},
 	}
 	var reg metrics.Registry
 	Register(&reg, Options{})
