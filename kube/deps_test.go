@@ -28,7 +28,7 @@ func TestImports(t *testing.T) {
 		pkg     string
 		allowed []string
 	}{
-		{".", []string{"analysis", "engine", "manifest"}},
+		{".", []string{"analysis", "engine", "manifest", "redact"}},
 		{"./kubetest", []string{"kube"}},
 	}
 	for _, tt := range tests {
