@@ -10,7 +10,7 @@ VERSION  ?= $(shell git describe --tags --dirty 2>/dev/null)
 COMMIT   ?= $(shell git rev-parse HEAD >/dev/null 2>&1 && { git rev-parse HEAD | tr -d '\n'; git diff --quiet HEAD || printf -- -dirty; })
 LDFLAGS  ?= -X github.com/augurproj/augur/internal/version.version=$(VERSION) -X github.com/augurproj/augur/internal/version.commit=$(COMMIT)
 
-.PHONY: all build test unit integration kube-test lint golden bench fuzz demo clean image
+.PHONY: all build test unit integration kube-test lint golden bench fuzz demo clean image compat-providers
 
 all: build test
 
@@ -54,6 +54,10 @@ image: build
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+
+## compat-providers: vendor metrics providers against Flagger v1.44.0's own provider code (own Go module).
+compat-providers:
+	./scripts/ci-providers.sh
 
 ## golden: rewrite golden files; CI checks that this leaves no diff.
 golden:
