@@ -61,6 +61,27 @@ var shapes = map[string][]shape{
 		{answer: bad(500, `{"error":{"code":500}}`), flagger: "error"},
 		{answer: answer{name: "timeout", hang: true}, flagger: "timeout"},
 	},
+	"influxdb": {
+		{answer: answer{name: "value", status: 200, body: flux(fluxValue("0.995"))}, flagger: "value 0.995"},
+		{answer: answer{name: "first of several rows", status: 200, body: flux(fluxValue("0.5"), fluxValue("0.7"))}, flagger: "value 0.5"},
+		{answer: answer{name: "several tables", status: 200, body: flux(fluxValue("0.5"), strings.Replace(fluxValue("0.7"), ",,0,", ",,1,", 1))},
+			flagger: "value 0.5", augur: "multiple values", why: "several tables → multiple values"},
+		{answer: answer{name: "no rows", status: 200, body: ""},
+			flagger: "value 0", augur: "no values", why: "no rows → no values"},
+		{answer: answer{name: "only annotations", status: 200, body: flux()},
+			flagger: "value 0", augur: "no values", why: "no rows → no values"},
+		{answer: answer{name: "empty value", status: 200, body: flux(fluxValue(""))}, flagger: "no values"},
+		{answer: answer{name: "NaN", status: 200, body: flux(fluxValue("NaN"))},
+			flagger: "value NaN", augur: "no values", why: "NaN → no values"},
+		{answer: answer{name: "long value", status: 200, body: "#datatype,string,long,long\n#group,false,false,false\n#default,_result,,\n,result,table,_value\n,,0,42\n\n"}, flagger: "error"},
+		{answer: answer{name: "error table", status: 200, body: "#datatype,string,string\n#group,true,true\n#default,,\n,error,reference\n,\"bucket not found\",897\n\n"},
+			flagger: "value 0", augur: "error", why: "an error in the answer → error"},
+		{answer: answer{name: "malformed", status: 200, body: fluxHeader + ",,0,2026-11-01T10:00:00Z,0.5\n"},
+			flagger: "value 0", augur: "error", why: "an error in the answer → error"},
+		{answer: bad(401, `{"code":"unauthorized","message":"unauthorized access"}`), flagger: "error"},
+		{answer: bad(500, `{"code":"internal error","message":"boom"}`), flagger: "error"},
+		{answer: answer{name: "timeout", hang: true}, flagger: "timeout"},
+	},
 	"graphite": {
 		{answer: answer{name: "value", status: 200, body: `[{"target":"a","datapoints":[[1,100],[2,160],[null,220]]}]`}, flagger: "value 2"},
 		{answer: answer{name: "string value", status: 200, body: `[{"target":"a","datapoints":[["3.5",100]]}]`}, flagger: "value 3.5"},
@@ -76,11 +97,34 @@ var shapes = map[string][]shape{
 	},
 }
 
+// Annotated CSV answers as InfluxDB v2 writes them.
+const (
+	fluxHeader = "#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,double,string,string\n" +
+		"#group,false,false,true,true,false,true,true\n" +
+		"#default,_result,,,,,,\n" +
+		",result,table,_start,_stop,_value,_field,_measurement\n"
+	fluxRow = ",,0,2026-11-01T10:00:00Z,2026-11-01T10:05:00Z,%s,ratio,http\n"
+)
+
+func flux(rows ...string) string {
+	s := fluxHeader
+	for _, r := range rows {
+		s += r
+	}
+	return s + "\n"
+}
+
+func fluxValue(v string) string { return strings.Replace(fluxRow, "%s", v, 1) }
+
 // queries are the rendered queries each vendor's request is compared on.
 var queries = map[string][]string{
 	"datadog":   {"sum:requests.error.rate{service:podinfo,env:prod}.as_count()/sum:requests.rate{service:podinfo}.as_count()", "avg:p99{a:b}"},
 	"newrelic":  {"SELECT filter(sum(nginx_ingress_controller_requests), WHERE status >= '500') / sum(nginx_ingress_controller_requests) * 100 FROM Metric WHERE metricName = 'x'", "SELECT count(*) FROM Transaction"},
 	"dynatrace": {"builtin:service.errors.total.rate:filter(eq(\"dt.entity.service\",\"SERVICE-1\")):avg", "builtin:apps.web.actionCount.category"},
+	"influxdb": {
+		`from(bucket: "app") |> range(start: -5m) |> filter(fn: (r) => r._measurement == "http" and r._field == "ratio") |> mean()`,
+		"import \"math\"\nfrom(bucket: \"app\")\n  |> range(start: -1m)\n  |> filter(fn: (r) => r.status =~ /^5/ and r.app == \"<podinfo>&\")\n  |> count()\n  |> map(fn: (r) => ({r with _value: float(v: r._value)}))",
+	},
 	"graphite": {
 		"target=summarize(sumSeries(app.http.5xx),'5min','sum',false)&from=-5min&until=now",
 		"target=asPercent(app.errors, app.requests)\n    &from=-1min",
@@ -160,6 +204,7 @@ var okBody = map[string]string{
 	"newrelic":  `{"results":[{"result":12.5}]}`,
 	"dynatrace": `{"result":[{"data":[{"timestamps":[1],"values":[0.75]}]}]}`,
 	"graphite":  `[{"target":"a","datapoints":[[1,100]]}]`,
+	"influxdb":  flux(fluxValue("0.995")),
 }
 
 // TestGraphiteEdgeWhitespace asserts a deliberate difference: a multi-line

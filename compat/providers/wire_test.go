@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,7 +103,8 @@ func outcome(v float64, err error) string {
 		return "no values"
 	case errors.Is(err, fp.ErrMultipleValuesReturned), errors.Is(err, metrics.ErrMultipleValues):
 		return "multiple values"
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded), strings.Contains(err.Error(), context.DeadlineExceeded.Error()):
+		// Flagger's influxdb provider formats the client's error with %s.
 		return "timeout"
 	default:
 		return "error"
@@ -159,6 +161,7 @@ var (
 	nrCreds = creds("newrelic_account_id", "123456", "newrelic_query_key", "nr-query-secret")
 	dtCreds = creds("dynatrace_token", "dt-token-secret")
 	grCreds = creds("username", "graphite-user", "password", "graphite-secret")
+	inCreds = creds("token", "influx-token-secret", "org", "my org")
 )
 
 func spec(typ, addr string, secret bool) flaggerv1.MetricTemplateProvider {
@@ -227,6 +230,20 @@ var sides = map[string]vendor{
 			return augurSide(t, "graphite", addr, 0, grCreds)
 		},
 		headers: []string{"Authorization"},
+	},
+	"influxdb": {
+		typ: "influxdb",
+		flagger: func(t *testing.T, addr, _ string) runner {
+			p, err := fp.NewInfluxdbProvider(spec("influxdb", addr, true), inCreds)
+			if err != nil {
+				t.Fatalf("flagger influxdb provider: %v", err)
+			}
+			return p.RunQuery
+		},
+		augur: func(t *testing.T, addr string, _ time.Duration) runner {
+			return augurSide(t, "influxdb", addr, 0, inCreds)
+		},
+		headers: []string{"Authorization", "Content-Type"},
 	},
 }
 
