@@ -2,7 +2,9 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 
@@ -61,6 +63,8 @@ type renderedMetric struct {
 	Template       string                  `json:"template,omitempty"`
 	Error          string                  `json:"error,omitempty"`
 	Judge          *engine.JudgePlan       `json:"judge,omitempty"`
+	// Request is what a vendor provider sends (no credentials).
+	Request *metrics.Request `json:"request,omitempty"`
 }
 
 type renderedProvider struct {
@@ -128,6 +132,13 @@ func renderRun(cmd *cobra.Command, opts *RenderOptions) error {
 			} else if err := checkPlans([]engine.MetricPlan{p}, supported.Types()); err != nil {
 				rm.Error = fmt.Sprintf("provider type %q is not supported (augur queries: %s)", p.Provider.Type, strings.Join(supported.Types(), ", "))
 				failed = true
+			} else if p.Provider.Type != engine.PrometheusType {
+				req, err := describeRequest(supported, p.Provider, p.Query)
+				if err != nil {
+					rm.Error = err.Error()
+					failed = true
+				}
+				rm.Request = req
 			}
 			rc.Metrics = append(rc.Metrics, rm)
 		}
@@ -170,6 +181,13 @@ func writeRenderText(opts *RenderOptions, out []renderedCanary) {
 				fmt.Fprintf(tw, "    error:\t%s\n", m.Error)
 			} else {
 				fmt.Fprintf(tw, "    query:\t%s\n", strings.TrimSpace(m.Query))
+			}
+			if r := m.Request; r != nil {
+				fmt.Fprintf(tw, "    request:\t%s %s\n", r.Method, r.URL)
+				if r.Body != "" {
+					fmt.Fprintf(tw, "    body:\t%s\n", r.Body)
+				}
+				fmt.Fprintf(tw, "    window:\t%s\n", r.Window)
 			}
 			if j := m.Judge; j != nil {
 				window := j.Window
@@ -229,4 +247,38 @@ func (e *engineFlags) registerMesh(cmd *cobra.Command) {
 		"Flagger's global -mesh-provider (a Canary's spec.provider wins)")
 	cmd.Flags().StringVar(&e.MetricsServer, "metrics-server", engine.DefaultMetricsServer,
 		"Flagger's global -metrics-server for builtin and inline-query metrics (a Canary's spec.metricsServer wins)")
+}
+
+// describeRequest builds the vendor provider a plan names and describes its
+// request, with every credential value of the Secret redacted (a New Relic
+// account id is part of the URL, an InfluxDB org a parameter).
+func describeRequest(reg *metrics.Registry, cfg metrics.Config, query string) (*metrics.Request, error) {
+	prov, err := reg.New(cfg)
+	if err != nil {
+		return nil, errors.New(redact(err.Error(), cfg.Credentials))
+	}
+	d, ok := prov.(metrics.Describer)
+	if !ok {
+		return nil, nil
+	}
+	r, err := d.Describe(query)
+	if err != nil {
+		return nil, errors.New(redact(err.Error(), cfg.Credentials))
+	}
+	r.URL = redact(r.URL, cfg.Credentials)
+	r.Body = redact(r.Body, cfg.Credentials)
+	return &r, nil
+}
+
+// redact replaces every credential value, plain or URL-escaped, by <redacted>.
+func redact(s string, creds map[string]string) string {
+	for _, v := range creds {
+		if v == "" {
+			continue
+		}
+		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v)} {
+			s = strings.ReplaceAll(s, form, "<redacted>")
+		}
+	}
+	return s
 }

@@ -174,3 +174,17 @@ func TestNew(t *testing.T) {
 		t.Errorf("without a secret: Authorization %q, org %q, URL %s", s.auth, s.org, p.URL())
 	}
 }
+
+// FuzzFirstValue: any answer is read without a panic, and a value comes only
+// with at least one row.
+func FuzzFirstValue(f *testing.F) {
+	for _, s := range []string{oneRow, twoRows, twoTables, twoBlocks, nullValue, defValue, errTable, ragged, noAnnot, ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := influxdb.FirstValue(b)
+		if err == nil && got.Value != "" && got.Rows == 0 {
+			t.Fatalf("a value without rows: %+v", got)
+		}
+	})
+}
