@@ -102,14 +102,21 @@ type dialect struct {
 	Header      bool     `json:"header"`
 }
 
-// Body returns the JSON request body for a Flux script: the same document
-// InfluxDB's Go client (and so Flagger) sends.
-func Body(flux string) ([]byte, error) {
+// Body returns the JSON request body for a Flux script: for a zero at, the
+// same document InfluxDB's Go client (and so Flagger) sends; otherwise it
+// also sets the API's "now" field, so that relative ranges such as
+// range(start: -5m) count back from at (a replay of a past time).
+func Body(flux string, at time.Time) ([]byte, error) {
+	var now string
+	if !at.IsZero() {
+		now = at.UTC().Format(time.RFC3339Nano)
+	}
 	b, err := json.Marshal(struct {
 		Dialect dialect `json:"dialect"`
 		Query   string  `json:"query"`
 		Type    string  `json:"type"`
-	}{dialect{Annotations: []string{"datatype", "group", "default"}, Delimiter: ",", Header: true}, flux, "flux"})
+		Now     string  `json:"now,omitempty"`
+	}{dialect{Annotations: []string{"datatype", "group", "default"}, Delimiter: ",", Header: true}, flux, "flux", now})
 	if err != nil {
 		return nil, fmt.Errorf("influxdb request body: %w", err)
 	}
@@ -117,12 +124,11 @@ func Body(flux string) ([]byte, error) {
 }
 
 // Query posts the Flux script and returns the first record's _value, which
-// must be a double. The script sets its own time range: at is not sent
-// (Flagger sends none either), so a replay of a past time must write it into
-// the template. No record, an empty or NaN value is metrics.ErrNoValues;
+// must be a double. The script sets its own time range; a non-zero at is
+// sent as the API's "now" (Flagger sends none: the server's now). No record, an empty or NaN value is metrics.ErrNoValues;
 // records in several tables (series) are metrics.ErrMultipleValues.
-func (p *Provider) Query(ctx context.Context, query string, _ time.Time) (float64, error) {
-	body, err := Body(query)
+func (p *Provider) Query(ctx context.Context, query string, at time.Time) (float64, error) {
+	body, err := Body(query, at)
 	if err != nil {
 		return 0, err
 	}
@@ -156,7 +162,7 @@ func (p *Provider) Query(ctx context.Context, query string, _ time.Time) (float6
 
 // IsOnline runs Flagger's probe query.
 func (p *Provider) IsOnline(ctx context.Context) error {
-	body, err := Body(`from(bucket: "default") |> range(start: -2h)`)
+	body, err := Body(`from(bucket: "default") |> range(start: -2h)`, time.Time{})
 	if err != nil {
 		return err
 	}

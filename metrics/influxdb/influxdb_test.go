@@ -116,7 +116,7 @@ func TestQuery(t *testing.T) {
 				s.ct != "application/json" || s.auth != "Token "+token {
 				t.Errorf("request: %s %s org=%q Content-Type=%q Authorization=%q", s.method, s.path, s.org, s.ct, s.auth)
 			}
-			want, _ := influxdb.Body(flux)
+			want, _ := influxdb.Body(flux, time.Time{})
 			if s.body != string(want) || !strings.Contains(s.body, `"type":"flux"`) {
 				t.Errorf("body %s, want %s", s.body, want)
 			}
@@ -172,6 +172,30 @@ func TestNew(t *testing.T) {
 	}
 	if s.auth != "" || s.org != "" || p.URL().RawQuery != "org=" {
 		t.Errorf("without a secret: Authorization %q, org %q, URL %s", s.auth, s.org, p.URL())
+	}
+}
+
+// A query at a past time sends it as the API's "now"; a live one sends
+// exactly the client's body.
+func TestQueryAtSendsNow(t *testing.T) {
+	var s seen
+	addr := serve(t, 200, oneRow, &s)
+	p, err := influxdb.New(metrics.Config{Type: "influxdb", Address: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 1, 10, 5, 0, 0, time.FixedZone("CET", 3600))
+	if _, err := p.Query(context.Background(), "x", at); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(s.body, `"type":"flux","now":"2026-11-01T09:05:00Z"}`) {
+		t.Errorf("body %s lacks now", s.body)
+	}
+	if _, err := p.Query(context.Background(), "x", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(s.body, `"now"`) {
+		t.Errorf("a live query sent now: %s", s.body)
 	}
 }
 
