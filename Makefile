@@ -10,7 +10,7 @@ AUGUR_VERSION ?= $(shell git describe --tags --dirty 2>/dev/null)
 AUGUR_COMMIT  ?= $(shell git rev-parse HEAD >/dev/null 2>&1 && { git rev-parse HEAD | tr -d '\n'; git diff --quiet HEAD || printf -- -dirty; })
 AUGUR_LDFLAGS ?= -X github.com/augurproj/augur/internal/version.version=$(AUGUR_VERSION) -X github.com/augurproj/augur/internal/version.commit=$(AUGUR_COMMIT)
 
-.PHONY: all build test unit integration kube-test lint golden bench fuzz demo clean image compat calibrate
+.PHONY: all build test unit integration kube-test lint golden bench fuzz demo clean image compat calibrate compat-providers
 
 all: build test
 
@@ -58,6 +58,10 @@ lint:
 ## calibrate: the judges' full calibration table of docs/judges.md (1,000 rollouts per model, scenario and judge; ~10 min on 2 cores)
 calibrate:
 	$(GO) run ./internal/calibrate -rollouts 1000
+
+## compat-providers: vendor metrics providers against Flagger v1.44.0's own provider code (own Go module).
+compat-providers:
+	./scripts/ci-providers.sh
 
 ## golden: rewrite golden files; CI checks that this leaves no diff.
 golden:

@@ -144,6 +144,21 @@ func TestUnknownProviderTypeIsAnErrorNotPrometheus(t *testing.T) {
 	if obs[0].Err == nil || obs[0].Err.Kind != analysis.ErrKindProvider || !strings.Contains(obs[0].Err.Message, "interval") {
 		t.Fatalf("got %+v, want a provider error about the interval", obs[0].Err)
 	}
+
+	// graphite's and influxdb's constructors take no interval (their queries
+	// carry their range): an empty one is no error and reaches the provider.
+	for _, typ := range []string{"graphite", "influxdb"} {
+		tmpl.Spec.Provider.Type = typ
+		var got metrics.Config
+		reg := fakeRegistry(fake)
+		reg.Register(typ, func(cfg metrics.Config) (metrics.Provider, error) { got = cfg; return fake, nil })
+		eng, _ = engine.New(engine.Options{Registry: reg, Templates: engine.StaticTemplates{tmpl}})
+		plans, _ = eng.Plan(context.Background(), &c)
+		obs = eng.Evaluate(context.Background(), plans, time.Time{})
+		if obs[0].Err != nil || got.Type != typ || got.Interval != 0 {
+			t.Errorf("%s without an interval: error %+v, config %+v; want a query", typ, obs[0].Err, got)
+		}
+	}
 }
 
 func TestProvidersAreReusedPerConfiguration(t *testing.T) {

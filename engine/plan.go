@@ -269,14 +269,17 @@ func (e *Engine) planTemplate(ctx context.Context, c *analysis.Canary, m analysi
 	if prov.Type != PrometheusType && (m.Interval != "" || intervalProviders[prov.Type]) {
 		// Vendor providers query the window the metric's interval defines;
 		// Flagger passes a templateRef metric's interval through undefaulted
-		// and the constructors of these types refuse an empty one.
+		// and the constructors that read it refuse an empty one (graphite's
+		// and influxdb's take none: their queries carry their own range).
 		d, err := time.ParseDuration(m.Interval)
-		if err != nil || d <= 0 {
+		if !intervalFree[prov.Type] && (err != nil || d <= 0) {
 			p.Err = &analysis.ObservationError{Kind: analysis.ErrKindProvider,
 				Message: fmt.Sprintf("metric %s: error parsing metric interval %q: provider %s needs analysis.metrics[].interval", m.Name, m.Interval, prov.Type)}
 			return p, judgeSource{}, nil
 		}
-		prov.Interval = d
+		if err == nil && d > 0 {
+			prov.Interval = d
+		}
 	}
 	if ref := mt.Spec.Provider.SecretRef; ref != nil {
 		p.Secret = ref.Name
@@ -345,3 +348,7 @@ func (e *Engine) findTemplate(ctx context.Context, extra TemplateSource, ns, nam
 	}
 	return nil, errs[0]
 }
+
+// intervalFree lists the vendor provider types whose Flagger constructor
+// takes no metric interval, so an empty one is no error for them.
+var intervalFree = map[string]bool{"graphite": true, "influxdb": true}

@@ -97,6 +97,12 @@ var leaves = map[string][]string{
 	"metrics/prometheus":    {"metrics", "redact"},
 	"metrics/recorded":      {"metrics"},
 	"metrics/metricstest":   {"metrics"},
+	"metrics/httpapi":       {},
+	"metrics/datadog":       {"metrics", "metrics/httpapi"},
+	"metrics/newrelic":      {"metrics", "metrics/httpapi"},
+	"metrics/dynatrace":     {"metrics", "metrics/httpapi"},
+	"metrics/graphite":      {"metrics", "metrics/httpapi"},
+	"metrics/influxdb":      {"metrics", "metrics/httpapi"},
 	"webhooks":              {"redact"},
 	"webhooks/webhookstest": {},
 	"manifest":              {"analysis"},
@@ -125,6 +131,29 @@ func TestLeavesDoNotImportEachOther(t *testing.T) {
 				t.Errorf("leaf package %s imports %s (allowed: %v)", rel(p.path), rel(imp), allowed)
 			}
 		}
+	}
+}
+
+// The vendor providers speak their HTTP APIs with net/http: no vendor SDK
+// (nor any other module) enters the binary through them.
+func TestVendorProvidersAreStandardLibraryOnly(t *testing.T) {
+	vendor := map[string]bool{"metrics/httpapi": true, "metrics/datadog": true, "metrics/newrelic": true,
+		"metrics/dynatrace": true, "metrics/graphite": true, "metrics/influxdb": true, "metrics/vendors": true}
+	seen := 0
+	for _, p := range list(t) {
+		if !vendor[rel(p.path)] {
+			continue
+		}
+		seen++
+		for _, imp := range p.imports {
+			first, _, _ := strings.Cut(imp, "/")
+			if strings.Contains(first, ".") && !strings.HasPrefix(imp, module+"/metrics") {
+				t.Errorf("%s imports %s: vendor providers use the standard library only", rel(p.path), imp)
+			}
+		}
+	}
+	if seen != len(vendor) {
+		t.Errorf("found %d of the %d vendor provider packages", seen, len(vendor))
 	}
 }
 

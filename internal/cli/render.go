@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -12,6 +13,7 @@ import (
 	"github.com/augurproj/augur/metrics"
 	"github.com/augurproj/augur/metrics/prometheus"
 	"github.com/augurproj/augur/metrics/vendors"
+	"github.com/augurproj/augur/redact"
 )
 
 // RenderOptions are `augur render`'s inputs.
@@ -60,6 +62,8 @@ type renderedMetric struct {
 	Template       string                  `json:"template,omitempty"`
 	Error          string                  `json:"error,omitempty"`
 	Judge          *engine.JudgePlan       `json:"judge,omitempty"`
+	// Request is what a vendor provider sends (no credentials).
+	Request *metrics.Request `json:"request,omitempty"`
 }
 
 type renderedProvider struct {
@@ -127,6 +131,13 @@ func renderRun(cmd *cobra.Command, opts *RenderOptions) error {
 			} else if err := checkPlans([]engine.MetricPlan{p}, supported.Types()); err != nil {
 				rm.Error = fmt.Sprintf("provider type %q is not supported (augur queries: %s)", p.Provider.Type, strings.Join(supported.Types(), ", "))
 				failed = true
+			} else if p.Provider.Type != engine.PrometheusType {
+				req, err := describeRequest(supported, p.Provider, p.Query)
+				if err != nil {
+					rm.Error = err.Error()
+					failed = true
+				}
+				rm.Request = req
 			}
 			rc.Metrics = append(rc.Metrics, rm)
 		}
@@ -167,6 +178,13 @@ func writeRenderText(opts *RenderOptions, out []renderedCanary) {
 				fmt.Fprintf(tw, "    error:\t%s\n", m.Error)
 			} else {
 				fmt.Fprintf(tw, "    query:\t%s\n", strings.TrimSpace(m.Query))
+			}
+			if r := m.Request; r != nil {
+				fmt.Fprintf(tw, "    request:\t%s %s\n", r.Method, r.URL)
+				if r.Body != "" {
+					fmt.Fprintf(tw, "    body:\t%s\n", r.Body)
+				}
+				fmt.Fprintf(tw, "    window:\t%s\n", r.Window)
 			}
 			if j := m.Judge; j != nil {
 				window := j.Window
@@ -226,4 +244,35 @@ func (e *engineFlags) registerMesh(cmd *cobra.Command) {
 		"Flagger's global -mesh-provider (a Canary's spec.provider wins)")
 	cmd.Flags().StringVar(&e.MetricsServer, "metrics-server", engine.DefaultMetricsServer,
 		"Flagger's global -metrics-server for builtin and inline-query metrics (a Canary's spec.metricsServer wins)")
+}
+
+// describeRequest builds the vendor provider a plan names and describes its
+// request, with every credential value of the Secret redacted (a New Relic
+// account id is part of the URL, an InfluxDB org a parameter).
+func describeRequest(reg *metrics.Registry, cfg metrics.Config, query string) (*metrics.Request, error) {
+	prov, err := reg.New(cfg)
+	if err != nil {
+		return nil, errors.New(scrubCredentials(err.Error(), cfg.Credentials))
+	}
+	d, ok := prov.(metrics.Describer)
+	if !ok {
+		return nil, nil
+	}
+	r, err := d.Describe(query)
+	if err != nil {
+		return nil, errors.New(scrubCredentials(err.Error(), cfg.Credentials))
+	}
+	r.URL = scrubCredentials(r.URL, cfg.Credentials)
+	r.Body = scrubCredentials(r.Body, cfg.Credentials)
+	return &r, nil
+}
+
+// scrubCredentials replaces every credential value of creds, plain or
+// URL-escaped, by the redaction mark (package redact's one mechanism).
+func scrubCredentials(text string, creds map[string]string) string {
+	s := redact.New(nil)
+	for _, v := range creds {
+		s.Add(v)
+	}
+	return s.String(text)
 }

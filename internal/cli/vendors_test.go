@@ -100,3 +100,77 @@ stringData:
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// TestRenderVendorRequests: `augur render` prints each vendor template's
+// request (method, URL, body, window) as it prints PromQL, sends nothing,
+// and prints no credential, not even the New Relic account id of the URL.
+func TestRenderVendorRequests(t *testing.T) {
+	const ddAPI, ddApp, nrAccount, nrKey, inToken = "ddapi-r1-planted", "ddapp-r2-planted", "7733991", "nrkey-r3-planted", "intok-r4-planted"
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
+	defer srv.Close()
+	metric := func(name, tmpl string) string {
+		return "    - name: " + name + "\n      interval: 2m\n      templateRef: {name: " + tmpl + "}\n      thresholdRange: {max: 1}\n"
+	}
+	tmpl := func(name, typ, secret, query string) string {
+		return "---\napiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata: {name: " + name + ", namespace: test}\nspec:\n  provider:\n    type: " + typ +
+			"\n    address: " + srv.URL + "\n    secretRef: {name: " + secret + "}\n  query: " + query + "\n"
+	}
+	secret := func(name string, kv ...string) string {
+		s := "---\napiVersion: v1\nkind: Secret\nmetadata: {name: " + name + ", namespace: test}\nstringData:\n"
+		for i := 0; i+1 < len(kv); i += 2 {
+			s += "  " + kv[i] + ": \"" + kv[i+1] + "\"\n"
+		}
+		return s
+	}
+	doc := `apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: podinfo, namespace: test}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
+  analysis:
+    interval: 1m
+    threshold: 5
+    maxWeight: 50
+    stepWeight: 10
+    metrics:
+` + metric("dd", "dd") + metric("nr", "nr") + metric("in", "in") +
+		tmpl("dd", "datadog", "dd", "'sum:errors{service:{{ target }}}.as_count()'") +
+		tmpl("nr", "newrelic", "nr", "\"SELECT count(*) FROM Transaction WHERE appName = '{{ target }}'\"") +
+		tmpl("in", "influxdb", "in", "'from(bucket: \"app\") |> range(start: -2m) |> mean()'") +
+		secret("dd", "datadog_api_key", ddAPI, "datadog_application_key", ddApp) +
+		secret("nr", "newrelic_account_id", nrAccount, "newrelic_query_key", nrKey) +
+		secret("in", "token", inToken, "org", "acme-org")
+	path := filepath.Join(t.TempDir(), "all.yaml")
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"text", "json"} {
+		code, out, errOut := run(t, "", "render", "-f", path, "-o", format)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", format, code, out, errOut)
+		}
+		for _, want := range []string{
+			srv.URL + "/api/v1/query?query=sum%3Aerrors%7Bservice%3Apodinfo%7D.as_count%28%29",
+			"from=t-1200 to=t (Unix seconds: 20m0s",
+			srv.URL + "/v1/accounts/<redacted>/query?nrql=SELECT+count%28%2A%29+FROM+Transaction+WHERE+appName+%3D+%27podinfo%27+SINCE+120+seconds+ago",
+			srv.URL + "/api/v2/query?org=<redacted>",
+			"range(start: -2m)",
+		} {
+			if format == "json" {
+				want = strings.NewReplacer("&", `\u0026`, "<", `\u003c`, ">", `\u003e`).Replace(want)
+			}
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: output lacks %q:\n%s", format, want, out)
+			}
+		}
+		for _, s := range []string{ddAPI, ddApp, nrAccount, nrKey, inToken, "acme-org"} {
+			if strings.Contains(out+errOut, s) {
+				t.Errorf("%s: output contains the credential %q", format, s)
+			}
+		}
+	}
+	if calls.Load() != 0 {
+		t.Errorf("render sent %d requests", calls.Load())
+	}
+}

@@ -1,5 +1,5 @@
 // Package httpapi is the small HTTP client the vendor metrics providers
-// (datadog, newrelic, dynatrace, graphite) share: one GET with the query's
+// (datadog, newrelic, dynatrace, graphite, influxdb) share: one GET (or POST) with the query's
 // timeout covering the whole answer, a capped body, credential headers that do
 // not follow a redirect to another host, and errors that never carry a
 // credential.
@@ -9,6 +9,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -109,11 +110,29 @@ func New(o Options) *Client {
 // Get sends GET u and returns the body of a 2xx/3xx answer. The timeout
 // covers connecting, the headers and reading the whole body.
 func (c *Client) Get(ctx context.Context, u *url.URL) ([]byte, error) {
+	return c.do(ctx, http.MethodGet, u, "", nil)
+}
+
+// Post sends POST u with body (of type contentType) and reads the answer
+// as Get does. A redirect that changes the method is followed without the
+// body, as net/http does.
+func (c *Client) Post(ctx context.Context, u *url.URL, contentType string, body []byte) ([]byte, error) {
+	return c.do(ctx, http.MethodPost, u, contentType, body)
+}
+
+func (c *Client) do(ctx context.Context, method string, u *url.URL, contentType string, payload []byte) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
 		return nil, fmt.Errorf("building request: %w", c.scrub(err))
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	for k, vs := range c.header {
 		req.Header[k] = append([]string(nil), vs...)

@@ -1,6 +1,6 @@
 // Package vendors registers the metrics providers of Flagger's
 // MetricTemplate types other than prometheus that augur speaks (datadog,
-// newrelic, dynatrace, graphite), for live runs, and stand-ins that refuse
+// newrelic, dynatrace, graphite, influxdb), for live runs, and stand-ins that refuse
 // them clearly in offline runs.
 //
 // It imports only package metrics and the vendor provider packages; it must
@@ -14,17 +14,19 @@ import (
 	"github.com/augurproj/augur/metrics/datadog"
 	"github.com/augurproj/augur/metrics/dynatrace"
 	"github.com/augurproj/augur/metrics/graphite"
+	"github.com/augurproj/augur/metrics/influxdb"
 	"github.com/augurproj/augur/metrics/newrelic"
 )
 
 // Types lists the vendor provider types this package registers.
-var Types = []string{datadog.Type, dynatrace.Type, graphite.Type, newrelic.Type}
+var Types = []string{datadog.Type, dynatrace.Type, graphite.Type, influxdb.Type, newrelic.Type}
 
 // Register adds every vendor provider to r.
 func Register(r *metrics.Registry) {
 	datadog.Register(r)
 	dynatrace.Register(r)
 	graphite.Register(r)
+	influxdb.Register(r)
 	newrelic.Register(r)
 }
 

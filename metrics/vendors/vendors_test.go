@@ -3,6 +3,7 @@ package vendors_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -244,4 +245,66 @@ func TestVendorsDropCredentialsOnCrossHostRedirect(t *testing.T) {
 		t.Fatal(err)
 	}
 	leaked.Range(func(k, _ any) bool { t.Errorf("header %s followed the redirect to another host", k); return true })
+}
+
+// Describe (what `augur render` prints) is the live request on the wire:
+// the same method, path and parameters but the window's, and no credential.
+func TestVendorsDescribeIsTheRequest(t *testing.T) {
+	cases := []struct {
+		cfg    metrics.Config
+		query  string
+		window []string
+	}{
+		{metrics.Config{Type: "datadog", HasSecret: true, Interval: time.Minute,
+			Credentials: map[string]string{"datadog_api_key": ddAPI, "datadog_application_key": ddApp}}, "avg:m{*}", []string{"from", "to"}},
+		{metrics.Config{Type: "newrelic", HasSecret: true, Interval: time.Minute,
+			Credentials: map[string]string{"newrelic_account_id": "12345", "newrelic_query_key": nrKey}}, "SELECT count(*) FROM Transaction", nil},
+		{metrics.Config{Type: "dynatrace", HasSecret: true, Interval: time.Minute,
+			Credentials: map[string]string{"dynatrace_token": dtToken}}, "builtin:service.errors.total.rate", []string{"from", "to"}},
+		{metrics.Config{Type: "graphite", HasSecret: true, Credentials: map[string]string{"username": "u", "password": gPass}},
+			"target=sumSeries(a.b)&from=-5min", nil},
+		{metrics.Config{Type: "influxdb", HasSecret: true, Credentials: map[string]string{"token": gPass, "org": "o"}},
+			`from(bucket: "b") |> range(start: -1m) |> mean()`, nil},
+	}
+	for _, tc := range cases {
+		var c capture
+		var body []byte
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c.mu.Lock()
+			c.req = r.Clone(context.Background())
+			body, _ = io.ReadAll(r.Body)
+			c.mu.Unlock()
+		}))
+		cfg := tc.cfg
+		cfg.Address = srv.URL
+		p, err := registry().New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = p.Query(context.Background(), tc.query, time.Time{})
+		srv.Close()
+		d, err := p.(metrics.Describer).Describe(tc.query)
+		if err != nil {
+			t.Fatalf("%s: %v", cfg.Type, err)
+		}
+		u, err := url.Parse(d.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.mu.Lock()
+		got := c.req.URL.Query()
+		for _, k := range tc.window {
+			got.Del(k)
+		}
+		if d.Method != c.req.Method || u.Path != c.req.URL.Path || u.Query().Encode() != got.Encode() || d.Body != string(body) || d.Window == "" {
+			t.Errorf("%s: described %s %s %q (window %q), sent %s %s?%s %q", cfg.Type, d.Method, u.Path, u.RawQuery, d.Window,
+				c.req.Method, c.req.URL.Path, got.Encode(), body)
+		}
+		c.mu.Unlock()
+		for _, s := range secrets {
+			if strings.Contains(d.URL+d.Body+d.Window, s) {
+				t.Errorf("%s: description leaks a credential", cfg.Type)
+			}
+		}
+	}
 }
