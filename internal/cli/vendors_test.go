@@ -153,8 +153,8 @@ spec:
 		for _, want := range []string{
 			srv.URL + "/api/v1/query?query=sum%3Aerrors%7Bservice%3Apodinfo%7D.as_count%28%29",
 			"from=t-1200 to=t (Unix seconds: 20m0s",
-			srv.URL + "/v1/accounts/<redacted>/query?nrql=SELECT+count%28%2A%29+FROM+Transaction+WHERE+appName+%3D+%27podinfo%27+SINCE+120+seconds+ago",
-			srv.URL + "/api/v2/query?org=<redacted>",
+			srv.URL + "/v1/accounts/[redacted]/query?nrql=SELECT+count%28%2A%29+FROM+Transaction+WHERE+appName+%3D+%27podinfo%27+SINCE+120+seconds+ago",
+			srv.URL + "/api/v2/query?org=[redacted]",
 			"range(start: -2m)",
 		} {
 			if format == "json" {
