@@ -28,6 +28,14 @@ func TestDocsJudgesReplay(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	out = strings.ReplaceAll(out, "../../testdata/", "testdata/")
+	if *update {
+		at := i + len("```console\n"+prompt)
+		text = text[:at] + out + text[at+len(block):]
+		if err := os.WriteFile("../../docs/judges.md", []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
 	if diff := cmp.Diff(out, block); diff != "" {
 		t.Errorf("docs/judges.md's replay differs from the command's output (-command +docs):\n%s", diff)
 	}
