@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -65,16 +64,10 @@ func New(cfg metrics.Config) (*Provider, error) {
 	if !ok {
 		return nil, fmt.Errorf("datadog credentials does not contain %s", ApplicationKey)
 	}
-	h := http.Header{}
-	for k, vs := range cfg.Headers {
-		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
-	}
+	h := httpapi.Header(cfg.Headers)
 	h.Set("DD-API-KEY", api)
 	h.Set("DD-APPLICATION-KEY", app)
-	interval := cfg.Interval
-	if interval <= 0 {
-		interval = time.Minute
-	}
+	interval := httpapi.Interval(cfg.Interval)
 	return &Provider{
 		query:    httpapi.Join(base, "/api/v1/query"),
 		validate: httpapi.Join(base, "/api/v1/validate"),

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -57,15 +56,9 @@ func New(cfg metrics.Config) (*Provider, error) {
 	if !ok {
 		return nil, fmt.Errorf("dynatrace credentials does not contain %s", Token)
 	}
-	h := http.Header{}
-	for k, vs := range cfg.Headers {
-		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
-	}
+	h := httpapi.Header(cfg.Headers)
 	h.Set("Authorization", "Api-Token "+token)
-	interval := cfg.Interval
-	if interval <= 0 {
-		interval = time.Minute
-	}
+	interval := httpapi.Interval(cfg.Interval)
 	validate := httpapi.Join(base, "/api/v2/metrics")
 	validate.RawQuery = "pageSize=1"
 	return &Provider{

@@ -49,10 +49,7 @@ func New(cfg metrics.Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := http.Header{}
-	for k, vs := range cfg.Headers {
-		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
-	}
+	h := httpapi.Header(cfg.Headers)
 	var secrets []string
 	if cfg.HasSecret {
 		user, ok := cfg.Credentials["username"]

@@ -260,6 +260,25 @@ func Join(base *url.URL, p string) *url.URL {
 	return &u
 }
 
+// Header copies a MetricTemplate's provider headers under canonical keys,
+// so that a credential the provider sets replaces a header of any spelling.
+func Header(from map[string][]string) http.Header {
+	h := make(http.Header, len(from)+2)
+	for k, vs := range from {
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+	return h
+}
+
+// Interval is the metric interval a provider windows its query by: d, or
+// Flagger's default of one minute when d is not positive.
+func Interval(d time.Duration) time.Duration {
+	if d <= 0 {
+		return time.Minute
+	}
+	return d
+}
+
 // Now returns at, or the current time when at is zero.
 func Now(at time.Time) time.Time {
 	if at.IsZero() {

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -69,10 +68,7 @@ func New(cfg metrics.Config) (*Provider, error) {
 			return nil, errors.New("influxdb credentials does not contain an organisation")
 		}
 	}
-	h := http.Header{}
-	for k, vs := range cfg.Headers {
-		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
-	}
+	h := httpapi.Header(cfg.Headers)
 	if token != "" {
 		h.Set("Authorization", "Token "+token)
 	}

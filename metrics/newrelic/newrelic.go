@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -63,15 +62,9 @@ func New(cfg metrics.Config) (*Provider, error) {
 	if !ok {
 		return nil, fmt.Errorf("newrelic credentials does not contain %s", QueryKey)
 	}
-	h := http.Header{}
-	for k, vs := range cfg.Headers {
-		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
-	}
+	h := httpapi.Header(cfg.Headers)
 	h.Set("X-Query-Key", key)
-	interval := cfg.Interval
-	if interval <= 0 {
-		interval = time.Minute
-	}
+	interval := httpapi.Interval(cfg.Interval)
 	return &Provider{
 		endpoint: httpapi.Join(base, "/v1/accounts/"+url.PathEscape(account)+"/query"),
 		client: httpapi.New(httpapi.Options{Timeout: cfg.Timeout, Insecure: cfg.InsecureSkipVerify,
