@@ -669,36 +669,60 @@ func (s *Server) runChecks(w http.ResponseWriter, r *http.Request, endpoint stri
 
 // gateChange answers POST /flagger/v1/gate/open and /close.
 func (s *Server) gateChange(w http.ResponseWriter, r *http.Request, open bool) {
+	s.storeChange(w, r, s.gates, open, manualWords{noun: "gate", opened: "open", closed: "closed",
+		logOpened: "gate opened", logClosed: "gate closed"})
+}
+
+// manualWords are how a manual store's changes read in answers and logs.
+type manualWords struct {
+	noun, opened, closed string
+	logOpened, logClosed string
+}
+
+// flaggerPayload reads a Flagger webhook call's body and authorizes it (a
+// bounded scan for the metadata token, before any decoding), then decodes
+// it. It answers the call itself when it reports false.
+func (s *Server) flaggerPayload(w http.ResponseWriter, r *http.Request) (payload, bool) {
 	b, err := readBody(w, r, s.opts.MaxBody)
 	if err != nil {
 		answerText(w, statusOf(err), "augur: "+trimBad(err.Error()))
-		return
+		return payload{}, false
 	}
 	if !s.authorizedBody(r, b) {
 		s.unauthorized(w, false)
-		return
+		return payload{}, false
 	}
 	p, err := decodePayload(b)
 	if err != nil {
 		answerText(w, statusOf(err), "augur: "+trimBad(err.Error()))
+		return payload{}, false
+	}
+	return p, true
+}
+
+// storeChange opens or closes a canary's entry of a manual store (approval
+// gates, rollback requests) for the payload's revision.
+func (s *Server) storeChange(w http.ResponseWriter, r *http.Request, g *gates, open bool, words manualWords) {
+	p, ok := s.flaggerPayload(w, r)
+	if !ok {
 		return
 	}
 	k := gateKey(p.Namespace, p.Name)
 	if !open {
-		if err := s.gates.close(r.Context(), p.Namespace, p.Name); err != nil {
+		if err := g.close(r.Context(), p.Namespace, p.Name); err != nil {
 			s.gateError(w, r, "", err)
 			return
 		}
-		s.opts.Logger.InfoContext(r.Context(), "gate closed", "canary", k)
-		answerText(w, http.StatusAccepted, "gate "+k+" closed")
+		s.opts.Logger.InfoContext(r.Context(), words.logClosed, "canary", k)
+		answerText(w, http.StatusAccepted, words.noun+" "+k+" "+words.closed)
 		return
 	}
-	if err := s.gates.open(r.Context(), p.Namespace, p.Name, p.Checksum); err != nil {
+	if err := g.open(r.Context(), p.Namespace, p.Name, p.Checksum); err != nil {
 		s.gateError(w, r, "", err)
 		return
 	}
-	s.opts.Logger.InfoContext(r.Context(), "gate opened", "canary", k, "checksum", p.Checksum)
-	msg := "gate " + k + " open"
+	s.opts.Logger.InfoContext(r.Context(), words.logOpened, "canary", k, "checksum", p.Checksum)
+	msg := words.noun + " " + k + " " + words.opened
 	if p.Checksum != "" {
 		msg += " for revision " + p.Checksum
 	}

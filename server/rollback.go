@@ -32,29 +32,10 @@ func (s *Server) rollbackRoutes() {
 	s.mux.HandleFunc("GET /flagger/v1/rollback/{namespace}/{name}", s.handleRollbackGet)
 }
 
-// rollbackPayload reads and authorizes a rollback call's Flagger payload.
-func (s *Server) rollbackPayload(w http.ResponseWriter, r *http.Request) (payload, bool) {
-	b, err := readBody(w, r, s.opts.MaxBody)
-	if err != nil {
-		answerText(w, statusOf(err), "augur: "+trimBad(err.Error()))
-		return payload{}, false
-	}
-	p, err := decodePayload(b)
-	if err != nil {
-		answerText(w, statusOf(err), "augur: "+trimBad(err.Error()))
-		return payload{}, false
-	}
-	if !s.authorized(r, p.Metadata[KeyToken]) {
-		s.unauthorized(w, false)
-		return payload{}, false
-	}
-	return p, true
-}
-
 // handleRollbackCheck answers Flagger's rollback webhook: 200 (roll back)
 // while a rollback of this revision is requested, else 403.
 func (s *Server) handleRollbackCheck(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.rollbackPayload(w, r)
+	p, ok := s.flaggerPayload(w, r)
 	if !ok {
 		return
 	}
@@ -78,30 +59,8 @@ func (s *Server) handleRollbackCheck(w http.ResponseWriter, r *http.Request) {
 
 // rollbackChange answers /flagger/v1/rollback/open and /close.
 func (s *Server) rollbackChange(w http.ResponseWriter, r *http.Request, open bool) {
-	p, ok := s.rollbackPayload(w, r)
-	if !ok {
-		return
-	}
-	k := gateKey(p.Namespace, p.Name)
-	if !open {
-		if err := s.rollbacks.close(r.Context(), p.Namespace, p.Name); err != nil {
-			s.gateError(w, r, "", err)
-			return
-		}
-		s.opts.Logger.InfoContext(r.Context(), "rollback withdrawn", "canary", k)
-		answerText(w, http.StatusAccepted, "rollback of "+k+" withdrawn")
-		return
-	}
-	if err := s.rollbacks.open(r.Context(), p.Namespace, p.Name, p.Checksum); err != nil {
-		s.gateError(w, r, "", err)
-		return
-	}
-	s.opts.Logger.InfoContext(r.Context(), "rollback requested", "canary", k, "checksum", p.Checksum)
-	msg := "rollback of " + k + " requested"
-	if p.Checksum != "" {
-		msg += " for revision " + p.Checksum
-	}
-	answerText(w, http.StatusAccepted, msg)
+	s.storeChange(w, r, s.rollbacks, open, manualWords{noun: "rollback of", opened: "requested", closed: "withdrawn",
+		logOpened: "rollback requested", logClosed: "rollback withdrawn"})
 }
 
 // rollbackJSON is GET /flagger/v1/rollback/{namespace}/{name}'s answer.
