@@ -144,6 +144,7 @@ func judgedViewOf(r *Replay, m *metricSeries, id string, origin time.Time) *judg
 		}
 		jv.Seq = c.svg()
 	}
+	jv.Dist = distChart(id, m.name, j.Explanation.Canary.Buckets, j.Explanation.Baseline.Buckets)
 	jv.Evidence = evidence(decidingTick, j)
 	return jv
 }

@@ -96,6 +96,7 @@ type metricView struct {
 type judgedView struct {
 	Judge    string
 	Chart    template.HTML
+	Dist     template.HTML
 	Seq      template.HTML
 	Shift    template.HTML
 	Evidence []kv

@@ -3,7 +3,9 @@ package judges
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strconv"
 )
 
 // BucketResult is the outcome of BucketRankSum.
@@ -239,6 +241,7 @@ func judgeHistogram(c Config, in Input, r *Result) {
 	alt := alternativeOf(c.Direction)
 	br, err := BucketRankSum(*in.Canary.Histogram, *in.Baseline.Histogram, alt)
 	e.Canary, e.Baseline = bucketSide(br.Canary), bucketSide(br.Baseline)
+	e.Canary.Buckets, e.Baseline.Buckets = bucketCounts(in.Canary.Histogram.Buckets), bucketCounts(in.Baseline.Histogram.Buckets)
 	if err != nil && !isNoData(err) {
 		r.fail(fmt.Errorf("metric %q: %w", in.Metric, err))
 		return
@@ -295,6 +298,28 @@ func judgeHistogram(c Config, in Input, r *Result) {
 		e.Rule = fmt.Sprintf("Low: the canary's buckets are significantly lower (%s, %s < alpha %s) and the %s %s reaches allowedDecrease %s.", medians, p, g(c.Alpha), eff.Kind, gp(eff.Value), g(*c.AllowedDecrease))
 		r.Veto = c.Critical && (eff.Value == nil || *eff.Value <= *c.CriticalDecrease)
 	}
+}
+
+// bucketCounts turns cumulative buckets into each bucket's own count, in
+// increasing order of bound, for the explanation; nil when two buckets
+// share a bound or a count is not finite.
+func bucketCounts(in []Bucket) []BucketCount {
+	b := slices.Clone(in)
+	sort.SliceStable(b, func(i, j int) bool { return b[i].UpperBound < b[j].UpperBound })
+	out := make([]BucketCount, 0, len(b))
+	prev := 0.0
+	for k, x := range b {
+		if k > 0 && !(x.UpperBound > b[k-1].UpperBound) || math.IsNaN(x.Count) || math.IsInf(x.Count, 0) {
+			return nil
+		}
+		le := strconv.FormatFloat(x.UpperBound, 'g', -1, 64)
+		if math.IsInf(x.UpperBound, 1) {
+			le = "+Inf"
+		}
+		out = append(out, BucketCount{Le: le, Count: math.Max(0, x.Count-prev)})
+		prev = math.Max(prev, x.Count)
+	}
+	return out
 }
 
 func bucketSide(b BucketSide) Side {

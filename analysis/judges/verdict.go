@@ -146,6 +146,19 @@ type Side struct {
 	NaNs int `json:"nans,omitempty"`
 	// Outliers is the number of samples removed by the IQR outlier filter.
 	Outliers int `json:"outliers,omitempty"`
+	// Buckets is the distribution a histogram judge compared: the
+	// observations in each bucket (not cumulative), in increasing order of
+	// bound.
+	Buckets []BucketCount `json:"buckets,omitempty"`
+}
+
+// BucketCount is the number of observations of one histogram bucket: those
+// above the previous bucket's bound and at most Le.
+type BucketCount struct {
+	// Le is the bucket's upper bound as Prometheus writes it ("+Inf" for the last).
+	Le string `json:"le"`
+	// Count is the observations in this bucket alone.
+	Count float64 `json:"count"`
 }
 
 // Statistic is a named test statistic.
