@@ -17,6 +17,7 @@ import (
 	"github.com/fluxcd/flagger/pkg/controller"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/augurproj/augur/metrics/metricstest"
 	"github.com/augurproj/augur/webhooks"
 )
 
@@ -27,6 +28,11 @@ type hookFault struct {
 	retries int
 	// serve answers one request; nil means the address refuses connections.
 	serve func(w http.ResponseWriter, r *http.Request)
+	// tls, when set, is a metricstest TLS fault mode: serve is behind a
+	// certificate that fails verification. disableTLS is the hook's field
+	// (then the hook passes in both).
+	tls        string
+	disableTLS bool
 	// flaggerText is the start of Flagger's error text (after the URL is
 	// substituted for %s); augur's FlaggerText must start the same way.
 	flaggerText string
@@ -65,7 +71,7 @@ func newFaultServer(t *testing.T, fault hookFault) *faultServer {
 		_ = l.Close()
 		return f
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var body map[string]any
 		_ = json.Unmarshal(b, &body)
@@ -73,7 +79,13 @@ func newFaultServer(t *testing.T, fault hookFault) *faultServer {
 		f.calls = append(f.calls, hookCall{Method: r.Method, ContentType: r.Header.Get("Content-Type"), Body: body})
 		f.mu.Unlock()
 		fault.serve(w, r)
-	}))
+	})
+	if fault.tls != "" {
+		srv, _ := metricstest.TLSFaultServer(t, fault.tls, h)
+		f.url = srv.URL + "/hook"
+		return f
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	f.url = srv.URL + "/hook"
 	return f
@@ -120,6 +132,9 @@ func slow(w http.ResponseWriter, r *http.Request) {
 	}
 	_, _ = w.Write([]byte("ok"))
 }
+
+// ok answers 200 "ok".
+func ok(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }
 
 // redirectLoop redirects every request to itself with the given status.
 func redirectLoop(status int) func(http.ResponseWriter, *http.Request) {
@@ -183,6 +198,11 @@ func TestWebhookFaultVerdicts(t *testing.T) {
 			flaggerOnly: "(Client.Timeout or context cancellation while reading body)"},
 		{name: "connection refused", timeout: "1s", serve: nil,
 			flaggerText: "POST %s giving up after 1 attempt(s): Post \"%[1]s\": dial tcp"},
+		{name: "self-signed certificate, retries set", timeout: "5s", retries: 2, tls: metricstest.TLSSelfSigned, serve: ok,
+			flaggerText: "POST %s giving up after 1 attempt(s): Post \"%[1]s\": tls: failed to verify certificate: x509: certificate signed by unknown authority"},
+		{name: "expired certificate, retries set", timeout: "5s", retries: 2, tls: metricstest.TLSExpired, serve: ok,
+			flaggerText: "POST %s giving up after 1 attempt(s): Post \"%[1]s\": tls: failed to verify certificate: x509: certificate has expired"},
+		{name: "expired certificate, disableTLS (control: passes)", timeout: "5s", tls: metricstest.TLSExpired, serve: ok, disableTLS: true},
 		{name: "302 loop", timeout: "5s", serve: redirectLoop(http.StatusFound),
 			flaggerText: "POST %s giving up after 1 attempt(s): Post \"/hook\": stopped after 10 redirects"},
 		{name: "307 loop", timeout: "5s", serve: redirectLoop(http.StatusTemporaryRedirect),
@@ -197,7 +217,7 @@ func TestWebhookFaultVerdicts(t *testing.T) {
 				f := newFaultServer(t, fault)
 				md := map[string]string{"cmd": "hey", "token": "s3cr3t-hook-token"}
 				w := flaggerv1.CanaryWebhook{Name: "hook", Type: ht.typ, URL: f.url, Timeout: fault.timeout,
-					Retries: fault.retries, Metadata: &md}
+					Retries: fault.retries, DisableTLS: fault.disableTLS, Metadata: &md}
 				canary := flaggerv1.Canary{ObjectMeta: metav1.ObjectMeta{Name: "podinfo", Namespace: "test"},
 					Status: flaggerv1.CanaryStatus{Phase: ht.phase}}
 				const msg = "Advance podinfo.test canary weight 10"
@@ -215,7 +235,7 @@ func TestWebhookFaultVerdicts(t *testing.T) {
 					t.Fatal(err)
 				}
 				hook := webhooks.Hook{Name: "hook", Type: string(ht.typ), URL: f.url, Timeout: timeout,
-					Retries: fault.retries, Metadata: md}
+					Retries: fault.retries, DisableTLS: fault.disableTLS, Metadata: md}
 				p := webhooks.Payload{Name: "podinfo", Namespace: "test", Phase: string(ht.phase), Metadata: md}
 				if ht.typ == flaggerv1.EventHook {
 					p = webhooks.EventPayload(hook, webhooks.Event{Name: "podinfo", Namespace: "test",
@@ -224,40 +244,20 @@ func TestWebhookFaultVerdicts(t *testing.T) {
 				aerr := client.Call(context.Background(), hook, p)
 				acalls := f.took()
 
-				if ferr == nil {
-					t.Fatalf("Flagger passed the hook: the fault is not one")
-				}
-				if aerr == nil {
-					t.Fatalf("augur passed a hook Flagger fails (%v)", ferr)
-				}
-				want := fault.flaggerText
-				if strings.Contains(want, "%") {
-					want = fmt.Sprintf(want, f.url)
-				}
-				if !strings.HasPrefix(ferr.Error(), want) {
-					t.Fatalf("Flagger's text %q does not start with %q", ferr.Error(), want)
-				}
-				ftext, atext := ferr.Error(), webhooks.FlaggerText(aerr)
-				switch {
-				case !strings.HasPrefix(atext, want):
-					t.Errorf("event text:\nFlagger %q\naugur   %q", ftext, atext)
-				case fault.flaggerOnly == "" && fault.augurOnly == "":
-					if atext != ftext {
-						t.Errorf("event text:\nFlagger %q\naugur   %q", ftext, atext)
+				if fault.disableTLS {
+					if ferr != nil || aerr != nil {
+						t.Fatalf("control: Flagger %v, augur %v; both must pass", ferr, aerr)
 					}
-				default:
-					// The deliberate difference, docs/compatibility.md row
-					// "Transport-failure texts".
-					if !strings.Contains(ftext, fault.flaggerOnly) || strings.Contains(atext, fault.flaggerOnly) ||
-						!strings.Contains(atext, fault.augurOnly) || (fault.augurOnly != "" && strings.Contains(ftext, fault.augurOnly)) {
-						t.Errorf("the documented difference (Flagger-only %q, augur-only %q) does not hold:\nFlagger %q\naugur   %q",
-							fault.flaggerOnly, fault.augurOnly, ftext, atext)
+				} else {
+					if ferr == nil {
+						t.Fatalf("Flagger passed the hook: the fault is not one")
+					}
+					if aerr == nil {
+						t.Fatalf("augur passed a hook Flagger fails (%v)", ferr)
 					}
 				}
-				for _, s := range []string{webhooks.FlaggerText(aerr), aerr.Error()} {
-					if strings.Contains(s, "s3cr3t-hook-token") {
-						t.Errorf("hook metadata in the error: %q", s)
-					}
+				if !fault.disableTLS {
+					compareTexts(t, fault, f.url, ferr, aerr)
 				}
 				if len(fcalls) != len(acalls) {
 					t.Fatalf("requests: Flagger %d, augur %d", len(fcalls), len(acalls))
@@ -278,6 +278,43 @@ func TestWebhookFaultVerdicts(t *testing.T) {
 					t.Errorf("phase sent: %v, want %s", fcalls[0].Body["phase"], ht.phase)
 				}
 			})
+		}
+	}
+}
+
+// compareTexts requires Flagger's error text to start with the fault's
+// flaggerText and augur's event text (FlaggerText) to equal it, or to differ
+// only as the fault's flaggerOnly/augurOnly say; and no hook metadata in
+// augur's texts.
+func compareTexts(t *testing.T, fault hookFault, url string, ferr, aerr error) {
+	t.Helper()
+	want := fault.flaggerText
+	if strings.Contains(want, "%") {
+		want = fmt.Sprintf(want, url)
+	}
+	if !strings.HasPrefix(ferr.Error(), want) {
+		t.Fatalf("Flagger's text %q does not start with %q", ferr.Error(), want)
+	}
+	ftext, atext := ferr.Error(), webhooks.FlaggerText(aerr)
+	switch {
+	case !strings.HasPrefix(atext, want):
+		t.Errorf("event text:\nFlagger %q\naugur   %q", ftext, atext)
+	case fault.flaggerOnly == "" && fault.augurOnly == "":
+		if atext != ftext {
+			t.Errorf("event text:\nFlagger %q\naugur   %q", ftext, atext)
+		}
+	default:
+		// The deliberate difference, docs/compatibility.md row
+		// "Transport-failure texts".
+		if !strings.Contains(ftext, fault.flaggerOnly) || strings.Contains(atext, fault.flaggerOnly) ||
+			!strings.Contains(atext, fault.augurOnly) || (fault.augurOnly != "" && strings.Contains(ftext, fault.augurOnly)) {
+			t.Errorf("the documented difference (Flagger-only %q, augur-only %q) does not hold:\nFlagger %q\naugur   %q",
+				fault.flaggerOnly, fault.augurOnly, ftext, atext)
+		}
+	}
+	for _, s := range []string{webhooks.FlaggerText(aerr), aerr.Error()} {
+		if strings.Contains(s, "s3cr3t-hook-token") {
+			t.Errorf("hook metadata in the error: %q", s)
 		}
 	}
 }
