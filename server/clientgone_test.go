@@ -71,10 +71,11 @@ func (p *slowPrometheus) arrivedAfter(t0 time.Time) (after, total int) {
 // client as soon as the first query reaches Prometheus, and requires that
 // the server stops: the queries in flight are abandoned and no new query
 // reaches Prometheus after the disconnect (500 ms of grace for the server
-// to notice), for each endpoint that evaluates metrics.
+// to notice), for each endpoint that evaluates metrics (/flagger/v1/check
+// reads the Canary from the loaded files, as `augur serve -f` does).
 func TestServerStopsWhenTheClientIsGone(t *testing.T) {
 	const nMetrics = 200
-	for _, path := range []string{"/v1/decide", "/v1/query"} {
+	for _, path := range []string{"/v1/decide", "/v1/query", "/flagger/v1/check"} {
 		t.Run(strings.TrimPrefix(path, "/"), func(t *testing.T) {
 			prom := newSlowPrometheus(t, time.Second)
 			var b strings.Builder
@@ -119,7 +120,8 @@ spec:
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv, err := New(Options{Service: svc, Logger: logger, Metrics: m, RequestTimeout: 2 * time.Minute})
+			srv, err := New(Options{Service: svc, Logger: logger, Metrics: m, RequestTimeout: 2 * time.Minute,
+				Canaries: []CanarySource{StaticCanaries(set.Canaries)}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,8 +129,11 @@ spec:
 			t.Cleanup(ts.Close)
 
 			body := `{"canary":` + mustJSON(t, set.Canaries[0]) + `}`
-			if path == "/v1/decide" {
+			switch path {
+			case "/v1/decide":
 				body = `{"canary":` + mustJSON(t, set.Canaries[0]) + `,"status":{"phase":"Progressing","canaryWeight":10}}`
+			case "/flagger/v1/check":
+				body = flaggerBody(t, "podinfo", "test", nil)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
