@@ -68,11 +68,17 @@ func (e *GiveUpError) Unwrap() error { return e.Err }
 // and Flagger loses the status and body; after a transport error it appends
 // that error, as augur does. A failure status quotes the body untrimmed (up
 // to the cap), as Flagger does; an empty body keeps augur's status line
-// (a deliberate change: Flagger's event would end in nothing). Every other
-// error reads the same.
+// (a deliberate change: Flagger's event would end in nothing). An answer
+// whose body could not be read whole reads "error reading body: <cause>", as
+// Flagger's (it fails after go-retryablehttp returned, so no "giving up"
+// prefix). Every other error reads the same.
 func FlaggerText(err error) string {
 	if err == nil {
 		return ""
+	}
+	var re *readError
+	if errors.As(err, &re) {
+		return "error reading body: " + re.err.Error()
 	}
 	var g *GiveUpError
 	if errors.As(err, &g) {
