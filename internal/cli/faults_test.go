@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/augurproj/augur/metrics/metricstest"
 )
 
 // Distinctive credentials planted in the MetricTemplate the fault suite uses.
@@ -27,7 +29,7 @@ var faultModes = []string{
 	"healthy", "refused", "slow", "hang", "401-echo", "403", "404", "500", "502-html", "503-envelope",
 	"422-envelope", "status-error-200", "truncated", "garbage", "empty-body", "huge-body", "huge-error",
 	"nan", "inf", "-inf", "several-series", "matrix", "string", "empty-vector", "redirect-loop",
-	"redirect-other-host", "tls-to-http", "warning-echo",
+	"redirect-other-host", "tls-to-http", "warning-echo", metricstest.TLSSelfSigned, metricstest.TLSExpired,
 }
 
 // faultServer answers /<mode>/api/v1/query as mode says.
@@ -138,6 +140,14 @@ func faultFiles(t *testing.T, base, mode string) string {
 		ln.Close()
 	case "tls-to-http":
 		addr = strings.Replace(addr, "http://", "https://", 1)
+	case metricstest.TLSSelfSigned, metricstest.TLSExpired:
+		// A healthy Prometheus behind a certificate augur must not trust:
+		// the handshake fails, so no value may be read.
+		ts, _ := metricstest.TLSFaultServer(t, mode, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1700000000,"50"]}]}}`)
+		}))
+		addr = strings.Replace(ts.URL, "https://", "https://user:"+faultPass+"@", 1)
 	}
 	dir := t.TempDir()
 	files := fmt.Sprintf(`apiVersion: flagger.app/v1beta1
