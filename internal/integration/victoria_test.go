@@ -114,7 +114,7 @@ func (d valueDiffs) add(key, dataset string, at time.Time, emb, vm string) {
 		abs, rel = math.Inf(1), math.Inf(1)
 	}
 	if rel > v.maxRel || (rel == v.maxRel && abs > v.maxAbs) {
-		v.worst = fmt.Sprintf("%s at %s: embedded %s, VictoriaMetrics %s", dataset, at.Format("15:04:05"), emb, vm)
+		v.worst = fmt.Sprintf("%s at %s: PromQL %s, VictoriaMetrics %s", dataset, at.Format("15:04:05"), emb, vm)
 	}
 	v.maxAbs, v.maxRel = math.Max(v.maxAbs, abs), math.Max(v.maxRel, rel)
 	v.rels = append(v.rels, rel)
@@ -176,7 +176,7 @@ func TestVictoriaMetrics(t *testing.T) {
 	bin := augurBin(t, root)
 	set := podinfoSet(t, root)
 	canary := set.Canaries[0]
-	ticks, queryDiffs, rangeDiffs := valueDiffs{}, valueDiffs{}, valueDiffs{}
+	ticks, queryDiffs, rangeDiffs, judgedDiffs := valueDiffs{}, valueDiffs{}, valueDiffs{}, valueDiffs{}
 	var flips []string // range points on the other side of a threshold
 	for _, file := range datasets(t, root) {
 		name := datasetName(file)
@@ -331,6 +331,36 @@ func TestVictoriaMetrics(t *testing.T) {
 			if name != "latency-regression" {
 				return
 			}
+			// The judged Canary (testdata/judged: statistical judges on
+			// exact counts, histogram buckets and range samples) against
+			// VictoriaMetrics and against a real Prometheus: its judges' windows
+			// reach before the recording's first sample, where the embedded
+			// engine knows the starting values and a server cannot, so the
+			// reference here is the real server, not --data.
+			t.Run("judged", func(t *testing.T) {
+				prom := startServer(t, root, file)
+				var tls [2]timeline
+				for i, u := range []string{srv.URL, prom.URL} {
+					r := runAugur(t, bin, root, "replay", "-f", "testdata/judged", "--prometheus", u, "--start", replayStart.Format(time.RFC3339), "-o", "json")
+					if tls[i], err = decodeReplay(r.stdout); err != nil {
+						t.Fatalf("%v\n%s", err, r)
+					}
+				}
+				vm, pr := tls[0], tls[1]
+				if vm.Result != pr.Result || len(vm.Ticks) != len(pr.Ticks) {
+					t.Fatalf("judged replay ended %s after %d ticks on VictoriaMetrics, %s after %d on Prometheus", vm.Result, len(vm.Ticks), pr.Result, len(pr.Ticks))
+				}
+				for i := range pr.Ticks {
+					if diff := gocmp.Diff(decisionOf(pr.Ticks[i]), decisionOf(vm.Ticks[i])); diff != "" {
+						t.Errorf("judged tick %d (%s): decisions differ (-Prometheus +VictoriaMetrics):\n%s", i+1, pr.Ticks[i].Time.Format(time.RFC3339), diff)
+					}
+					for j := range min(len(vm.Ticks[i].Checks), len(pr.Ticks[i].Checks)) {
+						judgedDiffs.add(pr.Ticks[i].Checks[j].Metric, name, pr.Ticks[i].Time, pr.Ticks[i].Checks[j].Value, vm.Ticks[i].Checks[j].Value)
+					}
+				}
+				t.Logf("judged replay: %d ticks, decisions identical to a real Prometheus, ending %s", len(vm.Ticks), vm.Result)
+			})
+
 			t.Run("exactcounts", func(t *testing.T) {
 				live, err := prometheus.New(metrics.Config{Address: srv.URL})
 				if err != nil {
@@ -374,7 +404,7 @@ func TestVictoriaMetrics(t *testing.T) {
 			})
 		})
 	}
-	for what, d := range map[string]valueDiffs{"replay ticks": ticks, "queries": queryDiffs, "range queries": rangeDiffs} {
+	for what, d := range map[string]valueDiffs{"replay ticks": ticks, "queries": queryDiffs, "range queries": rangeDiffs, "judged": judgedDiffs} {
 		for k, v := range d {
 			if v.onlyOne > 0 {
 				t.Errorf("%s: %s: %d points have a value on one side only", what, k, v.onlyOne)
@@ -384,6 +414,7 @@ func TestVictoriaMetrics(t *testing.T) {
 	t.Logf("replay tick values, VictoriaMetrics vs embedded:\n%s", ticks.table())
 	t.Logf("query values at every minute:\n%s", queryDiffs.table())
 	t.Logf("range queries (step %s over the window):\n%s", rangeStep, rangeDiffs.table())
+	t.Logf("judged replay (latency-regression) values, VictoriaMetrics vs a real Prometheus:\n%s", judgedDiffs.table())
 	slices.Sort(flips)
 	if diff := gocmp.Diff(wantVictoriaFlips, flips); diff != "" {
 		t.Errorf("range points where VictoriaMetrics and the embedded engine fall on different sides of a threshold "+
