@@ -3,12 +3,14 @@
 # victoria-metrics if missing, then runs TestVictoriaMetrics (internal/integration/victoria_test.go):
 # per podinfo dataset a VictoriaMetrics on 127.0.0.1 (scripts/victoria-testenv.sh) compared with
 # the embedded engine — replay decisions per tick, query verdicts, augur record, exact counts —
+# and with a real Prometheus (the judged Canary's replay) —
 # and the value differences printed (docs/backends.md). Fails when the test fails or is skipped.
-# Cold cost: the apt package (~10 MB), then about a minute on 2 cores.
+# Cold cost: the apt package (~10 MB), then one to two minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "=== victoria: install victoria-metrics (Debian) if missing"
+echo "=== victoria: install victoria-metrics and prometheus (Debian) if missing"
 scripts/victoria-testenv.sh install
+scripts/prometheus-testenv.sh install  # the judged replay compares with a real Prometheus
 victoria-metrics -version 2>/dev/null || true
 export AUGUR_VICTORIA=1
 if [ -z "${AUGUR_BIN:-}" ]; then
