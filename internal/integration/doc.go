@@ -23,6 +23,12 @@
 // AUGUR_INTEGRATION=1 a server that cannot be started is a test failure. When
 // AUGUR_BIN is unset the tests build the binary into a temporary directory.
 //
+// TestVictoriaMetrics runs the same commands against a real VictoriaMetrics
+// (scripts/victoria-testenv.sh, same env file, so StartServer starts it too)
+// and requires identical decisions, not identical values: MetricsQL's rate()
+// is not PromQL's (docs/backends.md). It skips unless AUGUR_VICTORIA=1;
+// scripts/ci-victoria.sh sets it and fails when it skipped.
+//
 // # Where Prometheus 2.42 and 3.x differ
 //
 // Range selectors: x[d] evaluated at t covers [t-d, t] on Prometheus 2.x
