@@ -67,7 +67,8 @@ func prefetchable(query string) bool {
 
 // value returns the prefetched value of p's query at at, fetching its chunk
 // through rq on first use; ok is false when the tick must be queried.
-func (f *prefetch) value(ctx context.Context, rq metrics.RangeQuerier, providerKey, query string, at time.Time, timeout time.Duration) (float64, bool) {
+// onErr, when set, is told when the chunk's range query fails.
+func (f *prefetch) value(ctx context.Context, rq metrics.RangeQuerier, providerKey, query string, at time.Time, timeout time.Duration, onErr func(error)) (float64, bool) {
 	if at.Before(f.start) || !prefetchable(query) {
 		return 0, false
 	}
@@ -88,7 +89,11 @@ func (f *prefetch) value(ctx context.Context, rq metrics.RangeQuerier, providerK
 		f.entries[k] = ch
 	}
 	f.mu.Unlock()
-	ch.once.Do(func() { ch.fetch(ctx, rq, query, f.chunkRange(c), f.step, timeout) })
+	ch.once.Do(func() {
+		if err := ch.fetch(ctx, rq, query, f.chunkRange(c), f.step, timeout); err != nil && onErr != nil {
+			onErr(err)
+		}
+	})
 	j := i - c*MaxRangePoints
 	if j >= len(ch.ok) || !ch.ok[j] {
 		return 0, false
@@ -113,16 +118,16 @@ func (f *prefetch) chunkRange(c int) [2]time.Time {
 // of the one series holding a point there; a step with no point, several
 // series or NaN stays unserved, and so does the whole chunk when the range
 // query fails.
-func (ch *prefetchChunk) fetch(ctx context.Context, rq metrics.RangeQuerier, query string, r [2]time.Time, step time.Duration, timeout time.Duration) {
+func (ch *prefetchChunk) fetch(ctx context.Context, rq metrics.RangeQuerier, query string, r [2]time.Time, step time.Duration, timeout time.Duration) error {
 	if r[1].Before(r[0]) {
-		return
+		return nil
 	}
 	n := int(r[1].Sub(r[0])/step) + 1
 	qctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	series, err := rq.QueryRange(qctx, query, r[0], r[0].Add(time.Duration(n-1)*step), step)
 	if err != nil {
-		return
+		return err
 	}
 	values := make([]float64, n)
 	count := make([]int, n)
@@ -144,6 +149,7 @@ func (ch *prefetchChunk) fetch(ctx context.Context, rq metrics.RangeQuerier, que
 		ok[j] = count[j] == 1 && !math.IsNaN(values[j])
 	}
 	ch.values, ch.ok = values, ok
+	return nil
 }
 
 // withPrefetch returns ctx carrying f (ctx itself when f is nil).
@@ -170,5 +176,8 @@ func (e *Engine) prefetched(ctx context.Context, p *MetricPlan, prov metrics.Pro
 	if !ok {
 		return 0, false
 	}
-	return f.value(ctx, rq, providerKey(p.Provider), p.Query, at, e.opts.QueryTimeout)
+	return f.value(ctx, rq, providerKey(p.Provider), p.Query, at, e.opts.QueryTimeout, func(err error) {
+		e.opts.Logger.Warn("range query for the replay failed; its ticks use instant queries",
+			"metric", p.Name, "query", p.Query, "error", providerSecrets(p).String(err.Error()))
+	})
 }

@@ -78,7 +78,7 @@ func TestPrefetchServesOnlyClearPoints(t *testing.T) {
 		{start.Add(58 * step), 58.1, true},
 	}
 	for _, tt := range tests {
-		v, ok := f.value(ctx, fake, "p", "q", tt.at, time.Second)
+		v, ok := f.value(ctx, fake, "p", "q", tt.at, time.Second, nil)
 		if ok != tt.ok || (ok && math.Float64bits(v) != math.Float64bits(tt.want)) {
 			t.Errorf("at %s: got %v %v, want %v %v", tt.at.Format("15:04:05"), v, ok, tt.want, tt.ok)
 		}
@@ -86,7 +86,7 @@ func TestPrefetchServesOnlyClearPoints(t *testing.T) {
 	if len(fake.calls) != 1 || !fake.calls[0][0].Equal(start) || !fake.calls[0][1].Equal(start.Add(59*step)) {
 		t.Errorf("range calls %v, want one over the 60 ticks", fake.calls)
 	}
-	if _, ok := f.value(ctx, fake, "p", `q @ end()`, start, time.Second); ok || len(fake.calls) != 1 {
+	if _, ok := f.value(ctx, fake, "p", `q @ end()`, start, time.Second, nil); ok || len(fake.calls) != 1 {
 		t.Errorf("a query with @ was served from a range query (calls %d)", len(fake.calls))
 	}
 }
@@ -100,7 +100,7 @@ func TestPrefetchChunksAndFailures(t *testing.T) {
 	fake := &rangeFake{fn: one}
 	f := newPrefetch(start, step, MaxRangePoints+5, time.Time{})
 	for _, i := range []int{0, MaxRangePoints - 1, MaxRangePoints, MaxRangePoints + 4} {
-		if _, ok := f.value(ctx, fake, "p", "q", start.Add(time.Duration(i)*step), time.Second); !ok {
+		if _, ok := f.value(ctx, fake, "p", "q", start.Add(time.Duration(i)*step), time.Second, nil); !ok {
 			t.Errorf("tick %d not served", i)
 		}
 	}
@@ -115,7 +115,7 @@ func TestPrefetchChunksAndFailures(t *testing.T) {
 	// The last tick is capped at the data's end; later ticks are not served.
 	fake = &rangeFake{fn: one}
 	f = newPrefetch(start, step, 100, start.Add(3*step))
-	if _, ok := f.value(ctx, fake, "p", "q", start.Add(4*step), time.Second); ok {
+	if _, ok := f.value(ctx, fake, "p", "q", start.Add(4*step), time.Second, nil); ok {
 		t.Error("a tick after the data's end was served")
 	}
 	if len(fake.calls) != 1 || fake.calls[0][1] != start.Add(3*step) {
@@ -125,20 +125,21 @@ func TestPrefetchChunksAndFailures(t *testing.T) {
 	// A failing range query serves nothing and is not retried per tick.
 	fake = &rangeFake{fn: one, err: errors.New("boom")}
 	f = newPrefetch(start, step, 100, time.Time{})
+	var told []error
 	for i := range 3 {
-		if _, ok := f.value(ctx, fake, "p", "q", start.Add(time.Duration(i)*step), time.Second); ok {
+		if _, ok := f.value(ctx, fake, "p", "q", start.Add(time.Duration(i)*step), time.Second, func(err error) { told = append(told, err) }); ok {
 			t.Error("served after a failed range query")
 		}
 	}
-	if len(fake.calls) != 1 {
-		t.Errorf("%d range calls after a failure, want 1", len(fake.calls))
+	if len(fake.calls) != 1 || len(told) != 1 || told[0] != fake.err {
+		t.Errorf("%d range calls and errors %v after a failure, want 1 and [boom]", len(fake.calls), told)
 	}
 
 	// Distinct queries and providers are fetched apart.
 	fake = &rangeFake{fn: one}
 	f = newPrefetch(start, step, 100, time.Time{})
 	for _, k := range [][2]string{{"p", "q"}, {"p", "r"}, {"o", "q"}, {"p", "q"}} {
-		f.value(ctx, fake, k[0], k[1], start, time.Second)
+		f.value(ctx, fake, k[0], k[1], start, time.Second, nil)
 	}
 	if len(fake.calls) != 3 {
 		t.Errorf("%d range calls for 3 distinct (provider, query), want 3", len(fake.calls))
