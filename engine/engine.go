@@ -229,6 +229,9 @@ func (e *Engine) query(ctx context.Context, p *MetricPlan, at time.Time) (float6
 	if err != nil {
 		return 0, &providerError{err: err}
 	}
+	if v, ok := e.prefetched(ctx, p, prov, at); ok {
+		return v, nil
+	}
 	qctx, cancel := context.WithTimeout(ctx, e.opts.QueryTimeout)
 	defer cancel()
 	v, err := prov.Query(qctx, p.Query, at)

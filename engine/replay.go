@@ -33,6 +33,14 @@ type ReplayRequest struct {
 	// Judges and Score are passed to every tick (see TickRequest).
 	Judges map[string]map[string]string
 	Score  map[string]string
+	// RangeQueries, when set, serves the ticks' instant queries from range
+	// queries: each distinct query of a provider that answers them
+	// (metrics.RangeQuerier) is fetched once per MaxRangePoints ticks with
+	// query_range, step = Interval, starting at a tick, and each tick reads
+	// its point. A missing point or a failed range query falls back to the
+	// tick's instant query, so the decisions are the instant queries' own.
+	// Meant for live servers; recorded data gains nothing from it.
+	RangeQueries bool
 }
 
 // ReplayTick is one tick of a replay: the time, the status before it, and the decision.
@@ -74,6 +82,9 @@ func (e *Engine) Replay(ctx context.Context, req ReplayRequest) (ReplayResult, e
 		status.Phase = analysis.PhaseProgressing
 	}
 	res := ReplayResult{Result: status.Phase}
+	if req.RangeQueries {
+		ctx = withPrefetch(ctx, newPrefetch(req.Start, interval, maxTicks, req.DataEnd))
+	}
 	for i := range maxTicks {
 		now := req.Start.Add(time.Duration(i) * interval)
 		if !req.DataEnd.IsZero() && now.After(req.DataEnd) {

@@ -224,7 +224,16 @@ func TestFlagsFillOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	if strings.Join(got.Files.Files, ",") != "a.yaml,b.yaml" || got.Source.Data != "d.om" || got.Start != "+2m" ||
-		got.MaxTicks != 7 || got.Output != "json" || got.Engine.MeshProvider != "linkerd" || got.Hooks.Mode != "pass" {
+		got.MaxTicks != 7 || got.Output != "json" || got.Engine.MeshProvider != "linkerd" || got.Hooks.Mode != "pass" ||
+		got.InstantQueries {
 		t.Errorf("options %+v", got)
+	}
+	cmd = NewCmdReplay(ios, func(_ *cobra.Command, o *ReplayOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"-f", "a.yaml", "--prometheus", "http://127.0.0.1:9090", "--instant-queries"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !got.InstantQueries || got.Source.Prometheus != "http://127.0.0.1:9090" {
+		t.Errorf("--instant-queries: options %+v", got)
 	}
 }

@@ -28,6 +28,8 @@ type ReplayOptions struct {
 	MaxTicks int
 	Output   string
 	Report   string
+	// InstantQueries turns off the range-query prefetch of live replays.
+	InstantQueries bool
 }
 
 // NewCmdReplay builds `augur replay`.
@@ -65,6 +67,7 @@ Exit codes: 0 promoted, 3 rolled back, 1 neither (stopped at --max-ticks), 2 bad
 	cmd.Flags().StringVar(&opts.Start, "start", "", "first tick: RFC 3339, Unix seconds or +DUR after the data's start (default: the first whole minute after a full metric window of the data)")
 	cmd.Flags().DurationVar(&opts.Interval, "interval", 0, "time between ticks (default: the Canary's analysis.interval)")
 	cmd.Flags().IntVar(&opts.MaxTicks, "max-ticks", engine.DefaultMaxTicks, "stop after this many ticks")
+	cmd.Flags().BoolVar(&opts.InstantQueries, "instant-queries", false, "against a live server, send one instant query per metric per tick instead of fetching each metric's values with query_range (docs/range-replay.md)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text, json or yaml")
 	registerReport(cmd, &opts.Report)
 	return cmd
@@ -180,7 +183,8 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 		interval = c.GetAnalysis().IntervalDuration()
 	}
 	req := engine.ReplayRequest{Canary: c, Status: st, Start: start, Interval: interval, MaxTicks: opts.MaxTicks,
-		Judges: judgeOv, Score: score, DataEnd: src.coveredUntil()}
+		Judges: judgeOv, Score: score, DataEnd: src.coveredUntil(),
+		RangeQueries: opts.Source.Data == "" && !opts.InstantQueries}
 	text := opts.Output == "text"
 	if text {
 		fmt.Fprintf(opts.IO.Out, "Replaying canary %s/%s from %s, one tick every %s\nSource: %s\n",
