@@ -94,6 +94,8 @@ func firstWindow(start time.Time, plans []engine.MetricPlan) time.Time {
 		if d, err := time.ParseDuration(p.Interval); err == nil && d > longest {
 			longest = d
 		}
+		// A judge's first window lies inside the data too.
+		longest = max(longest, fixedJudgeWindow(p))
 	}
 	return ceilMinute(start.Add(longest))
 }
@@ -173,6 +175,9 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 		start = firstWindow(src.start, plans)
 	}
 	if err := src.inData("start", start); err != nil {
+		return badInput(err)
+	}
+	if err := src.judgeWindowsInData(plans, "start", start); err != nil {
 		return badInput(err)
 	}
 	interval := opts.Interval
