@@ -72,7 +72,7 @@ func testRun(cmd *cobra.Command, opts *TestOptions) error {
 	if err := checkOutput(opts.Output); err != nil {
 		return badInput(err)
 	}
-	ropts := testfile.RunOptions{Logger: slog.New(slog.DiscardHandler)}
+	ropts := testfile.RunOptions{Logger: slog.New(slog.DiscardHandler), Argo: argoMeasurer{}}
 	if opts.Run != "" {
 		re, err := regexp.Compile(opts.Run)
 		if err != nil {
