@@ -124,6 +124,15 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
+	if !src.start.IsZero() {
+		plans, err := eng.PlanFor(cmd.Context(), &c, engine.PlanOptions{Judges: judgeOv})
+		if err != nil {
+			return err
+		}
+		if err := src.judgeWindowsInData(plans, "at", at); err != nil {
+			return badInput(err)
+		}
+	}
 	d, err := eng.Tick(cmd.Context(), engine.TickRequest{
 		Canary: c, Status: st, NewRevision: opts.NewRevision, Checksum: opts.Checksum, At: at, Now: now, Values: values,
 		Judges: judgeOv, Score: score,

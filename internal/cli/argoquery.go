@@ -67,13 +67,13 @@ func argoQueryRun(cmd *cobra.Command, opts *QueryOptions, files map[string][]byt
 	if err != nil {
 		return badInput(err)
 	}
-	var all []argo.Measured
+	var tfs []argo.TemplateFile
 	for _, path := range opts.Files.Files {
-		ms, err := p.MeasureTemplates(cmd.Context(), files[path], path, args)
-		if err != nil {
-			return badInput(err)
-		}
-		all = append(all, ms...)
+		tfs = append(tfs, argo.TemplateFile{Source: path, Data: files[path]})
+	}
+	all, err := p.MeasureTemplateFiles(cmd.Context(), tfs, args, argo.ArgsFlag)
+	if err != nil {
+		return badInput(err)
 	}
 	failed := false
 	for _, m := range all {

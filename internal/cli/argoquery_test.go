@@ -40,3 +40,33 @@ func TestQueryArgoTemplate(t *testing.T) {
 		})
 	}
 }
+
+// TestQueryArgoTemplatesShareArgs: an arg declared by one of several -f
+// files is not "declared by no template" in the others.
+func TestQueryArgoTemplatesShareArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"declared in the second file", []string{"--arg", "service-name=podinfo", "--arg", "min-rate=99"}, ExitOK,
+			[]string{"augur-podinfo/p99-latency", "augur-podinfo-rate/success-rate-condition  Successful"}},
+		{"declared in no file", []string{"--arg", "service-name=podinfo", "--arg", "min-rate=99", "--arg", "servce=x"}, ExitBadInput,
+			[]string{"--arg servce: no template declares it in spec.args"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := run(t, "", append([]string{"query", "-f", "testdata/argo/analysistemplate.yaml", "-f", "testdata/argo/second-template.yaml",
+				"--data", podinfo + "/healthy.om"}, tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stdout %s stderr %s", code, tt.code, out, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out+errOut, w) {
+					t.Errorf("output lacks %q:\n%s%s", w, out, errOut)
+				}
+			}
+		})
+	}
+}

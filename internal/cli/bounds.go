@@ -92,3 +92,42 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// judgeWindowsInData refuses a judged metric whose fixed window, ending at
+// at, starts before the recorded data's first sample: the judge would
+// compare the part of the window the data holds as if it were the whole
+// window. flag names the time's flag. Live sources and the sequential
+// judge (its data runs from the analysis start) are not checked.
+func (s *dataSource) judgeWindowsInData(plans []engine.MetricPlan, flag string, at time.Time) error {
+	if s.start.IsZero() || at.IsZero() {
+		return nil
+	}
+	var errs []string
+	for _, p := range plans {
+		w := fixedJudgeWindow(p)
+		if w <= 0 {
+			continue
+		}
+		if from := at.Add(-w); from.Before(s.start) {
+			errs = append(errs, fmt.Sprintf("metric %s: its judge reads the %s window from %s to %s (--%s), which starts before the recorded data %s, whose first sample is at %s (use --%s %s or later, or a shorter judge window)",
+				p.Name, shortDuration(w), formatTime(from), formatTime(at), flag, s.file, formatTime(s.start), flag, formatTime(s.start.Add(w))))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(errs, "; "))
+}
+
+// fixedJudgeWindow is a judged metric's fixed window, or 0 (not judged, a
+// plan error, the sequential judge).
+func fixedJudgeWindow(p engine.MetricPlan) time.Duration {
+	if p.Judge == nil || p.Err != nil || p.Judge.Cumulative || p.Judge.Window == "" {
+		return 0
+	}
+	w, err := time.ParseDuration(p.Judge.Window)
+	if err != nil || w <= 0 {
+		return 0
+	}
+	return w
+}

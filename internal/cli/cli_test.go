@@ -73,7 +73,7 @@ func TestCommands(t *testing.T) {
 		{"render judged", []string{"render", "-f", judged}, ExitOK, "render-judged.txt"},
 		{"render judged json", []string{"render", "-f", judged, "--judge", "request-success-rate:judge=sequential,margin=0.005", "-o", "json"}, ExitOK, "render-judged.json"},
 		{"query judged", []string{"query", "-f", judged, "--data", podinfo + "/latency-regression.om", "--at", "+10m"}, ExitCheckFail, "query-judged.txt"},
-		{"analyze judged json", []string{"analyze", "-f", judged, "--data", podinfo + "/latency-regression.om", "--at", "+4m", "--weight", "20",
+		{"analyze judged json", []string{"analyze", "-f", judged, "--data", podinfo + "/latency-regression.om", "--at", "+14m", "--weight", "20",
 			"--webhooks", "pass", "-o", "json"}, ExitCheckFail, "analyze-judged.json"},
 		{"replay latency regression, thresholds only", []string{"replay", "-f", judged, "--data", podinfo + "/latency-regression.om", "--no-judges"},
 			ExitOK, "replay-judged-no-judges.txt"},

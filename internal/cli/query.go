@@ -104,6 +104,9 @@ func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
 		if err := checkPlans(plans, src.queryTypes()); err != nil {
 			return badInput(fmt.Errorf("canary %s/%s: %w", c.Metadata.Namespace, c.Metadata.Name, err))
 		}
+		if err := src.judgeWindowsInData(plans, "at", at); err != nil {
+			return badInput(fmt.Errorf("canary %s/%s: %w", c.Metadata.Namespace, c.Metadata.Name, err))
+		}
 		obs := eng.EvaluateFor(cmd.Context(), plans, engine.EvalOptions{At: at, Interval: c.GetAnalysis().IntervalDuration()})
 		qc := queriedCanary{Name: c.Metadata.Name, Namespace: c.Metadata.Namespace, Checks: []analysis.Check{}}
 		if !at.IsZero() {

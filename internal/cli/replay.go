@@ -64,7 +64,7 @@ Exit codes: 0 promoted, 3 rolled back, 1 neither (stopped at --max-ticks), 2 bad
 	opts.Status.register(cmd, string(analysis.PhaseProgressing))
 	opts.Hooks.register(cmd, "pass")
 	opts.Judge.register(cmd)
-	cmd.Flags().StringVar(&opts.Start, "start", "", "first tick: RFC 3339, Unix seconds or +DUR after the data's start (default: the first whole minute after a full metric window of the data)")
+	cmd.Flags().StringVar(&opts.Start, "start", "", "first tick: RFC 3339, Unix seconds or +DUR after the data's start (default: the first whole minute after a full metric window and judge window of the data)")
 	cmd.Flags().DurationVar(&opts.Interval, "interval", 0, "time between ticks (default: the Canary's analysis.interval)")
 	cmd.Flags().IntVar(&opts.MaxTicks, "max-ticks", engine.DefaultMaxTicks, "stop after this many ticks")
 	cmd.Flags().BoolVar(&opts.InstantQueries, "instant-queries", false, "against a live server, send one instant query per metric per tick instead of fetching each metric's values with query_range (docs/range-replay.md)")
@@ -87,7 +87,8 @@ type replayTickJSON struct {
 }
 
 // firstWindow is the default start of a replay over recorded data: the data's
-// start plus the longest metric window (so every rate() has a full window),
+// start plus the longest metric or judge window (so every rate() and every
+// judge has a full window),
 // rounded up to a whole minute. Scrapes rarely fall on whole minutes, so the
 // ticks stay off the sample grid, where Prometheus 2.x (closed range windows)
 // and 3.x (left-open) agree.
@@ -97,6 +98,8 @@ func firstWindow(start time.Time, plans []engine.MetricPlan) time.Time {
 		if d, err := time.ParseDuration(p.Interval); err == nil && d > longest {
 			longest = d
 		}
+		// A judge's first window lies inside the data too.
+		longest = max(longest, fixedJudgeWindow(p))
 	}
 	return ceilMinute(start.Add(longest))
 }
@@ -176,6 +179,9 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 		start = firstWindow(src.start, plans)
 	}
 	if err := src.inData("start", start); err != nil {
+		return badInput(err)
+	}
+	if err := src.judgeWindowsInData(plans, "start", start); err != nil {
 		return badInput(err)
 	}
 	interval := opts.Interval

@@ -43,7 +43,7 @@ func reportCases() []reportCase {
 		reportCase{"judged-noisy-equal", []string{"replay", "-f", judged, "--data", podinfo + "/noisy-equal.om", "--score", "pass=90,marginal=50"}, ExitOK},
 		reportCase{"analyze-hold", []string{"analyze", "-f", podinfo, "--data", podinfo + "/slow.om", "--at", "+5m", "--weight", "20",
 			"--failed-checks", "2", "--webhooks", "pass"}, ExitCheckFail},
-		reportCase{"analyze-judged", []string{"analyze", "-f", judged, "--data", lr, "--at", "+4m", "--weight", "20", "--webhooks", "pass"}, ExitCheckFail},
+		reportCase{"analyze-judged", []string{"analyze", "-f", judged, "--data", lr, "--at", "+14m", "--weight", "20", "--webhooks", "pass"}, ExitCheckFail},
 		reportCase{"test-failing", []string{"test", "../../examples/podinfo/failing.test.yaml"}, ExitCheckFail},
 		reportCase{"test-passing", []string{"test", "../../examples/podinfo/podinfo.test.yaml"}, ExitOK},
 	)

@@ -41,7 +41,9 @@ func NewCmdTest(ios *IOStreams, runF func(*cobra.Command, *TestOptions) error) *
 		Short: "Run metric-template unit tests (test files in the spirit of promtool test rules)",
 		Long: `Run test files: input series in promtool's notation (or recorded OpenMetrics data), the
 Canary and MetricTemplates under test, and per-case assertions on rendered queries, metric
-values, threshold checks and whole replays. A directory stands for every *.test.yaml and
+values, threshold checks and whole replays; or Argo AnalysisTemplates whose metrics use the
+augur plugin, with per-case args and assertions on each measurement's phase and value
+(analysis_templates, args, analysis_tests). A directory stands for every *.test.yaml and
 *.test.yml file below it. The format is described in README.md ("Testing metric templates").
 
 Prints one line per case, the expected and actual values of every failed assertion, a line
@@ -72,7 +74,7 @@ func testRun(cmd *cobra.Command, opts *TestOptions) error {
 	if err := checkOutput(opts.Output); err != nil {
 		return badInput(err)
 	}
-	ropts := testfile.RunOptions{Logger: slog.New(slog.DiscardHandler)}
+	ropts := testfile.RunOptions{Logger: slog.New(slog.DiscardHandler), Argo: argoMeasurer{}}
 	if opts.Run != "" {
 		re, err := regexp.Compile(opts.Run)
 		if err != nil {

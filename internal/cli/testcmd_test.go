@@ -45,7 +45,7 @@ func TestTestExamples(t *testing.T) {
 	}
 	// A directory runs every test file below it.
 	code, out, _ = run(t, "", "test", "examples/")
-	if code != ExitCheckFail || !strings.HasSuffix(out, "7 passed, 1 failed\n") {
+	if code != ExitCheckFail || !strings.HasSuffix(out, "11 passed, 1 failed\n") {
 		t.Errorf("examples/: exit %d, output:\n%s", code, out)
 	}
 }

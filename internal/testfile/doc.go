@@ -3,7 +3,9 @@
 // spirit of `promtool test rules`: input series in promtool's expanding
 // notation or a recorded OpenMetrics file, the Canary and MetricTemplates
 // under test, and per-case assertions on rendered queries, metric values,
-// threshold checks and whole replays), the runner that evaluates them with
+// threshold checks and whole replays; Argo AnalysisTemplates with per-case
+// args and assertions on each measurement, measured by an ArgoMeasurer the
+// caller hands in), the runner that evaluates them with
 // the engine over the embedded PromQL provider, the reports (go-test-like
 // text, JSON and JUnit XML), and `augur record`'s capture of the raw samples
 // every rendered query reads from a live Prometheus.

@@ -45,6 +45,9 @@ type File struct {
 	// MeshProvider is Flagger's -mesh-provider for builtin metrics; empty
 	// means istio. A Canary's spec.provider wins.
 	MeshProvider string
+	// AnalysisTemplates are files of Argo AnalysisTemplates under test
+	// (analysis_tests measure their augur metrics).
+	AnalysisTemplates []TemplateFile
 	// Cases are the test cases, in file order.
 	Cases []*Case
 
@@ -87,7 +90,12 @@ type Case struct {
 	MetricTests []MetricTest
 	// ReplayTests assert on whole replays.
 	ReplayTests []ReplayTest
+	// Args are the AnalysisTemplates' args for this case.
+	Args map[string]string
+	// AnalysisTests assert on AnalysisTemplate measurements.
+	AnalysisTests []AnalysisTest
 
+	argsNode  position
 	hasStart  bool
 	hasInput  bool
 	inputNode position
@@ -186,6 +194,9 @@ func (c *Case) Assertions() int {
 	}
 	for _, r := range c.ReplayTests {
 		n += r.assertions()
+	}
+	for _, a := range c.AnalysisTests {
+		n += a.assertions()
 	}
 	return n
 }
@@ -309,11 +320,15 @@ type fileParser struct {
 
 func (p *fileParser) file2(root *yaml.Node) {
 	f := p.file
-	var manifests, tests *yaml.Node
+	var manifests, tests, templates *yaml.Node
 	ok, clean := p.mapping(root, "", []field{
 		{"manifests", func(v *yaml.Node, path string) {
 			manifests = v
 			p.sequence(v, path, func(_ int, v *yaml.Node, path string) { p.manifest(v, path) })
+		}},
+		{"analysis_templates", func(v *yaml.Node, path string) {
+			templates = v
+			p.sequence(v, path, func(_ int, v *yaml.Node, path string) { p.analysisTemplate(v, path) })
 		}},
 		{"canary", func(v *yaml.Node, path string) { f.Canary, _ = p.str(v, path) }},
 		{"mesh_provider", func(v *yaml.Node, path string) { f.MeshProvider, _ = p.str(v, path) }},
@@ -326,8 +341,22 @@ func (p *fileParser) file2(root *yaml.Node) {
 		// A misspelt top-level key would also read as a missing one.
 		return
 	}
-	if manifests == nil || len(f.Manifests) == 0 && len(p.errs) == 0 {
-		p.fail(orNode(manifests, root), "manifests", ErrMissing, "no manifests: list the Canary and MetricTemplate files (or inline objects) under test")
+	if (manifests == nil || len(f.Manifests) == 0 && len(p.errs) == 0) && templates == nil {
+		p.fail(orNode(manifests, root), "manifests", ErrMissing, "no manifests: list the Canary and MetricTemplate files (or inline objects) under test, or Argo AnalysisTemplate files under analysis_templates")
+	}
+	for i, c := range f.Cases {
+		at := &Error{File: f.Path, Line: c.Line, Case: c.Name, Path: fmt.Sprintf("tests[%d]", i), Err: ErrMissing}
+		switch {
+		case len(c.MetricTests)+len(c.ReplayTests) > 0 && manifests == nil:
+			at.Msg = "metric_tests and replay_tests test a Canary: list it under manifests"
+			p.add(at)
+		case (len(c.AnalysisTests) > 0 || c.Args != nil) && templates == nil:
+			at.Msg = "analysis_tests and args test Argo AnalysisTemplates: list their files under analysis_templates"
+			p.add(at)
+		}
+	}
+	if templates != nil && len(f.AnalysisTemplates) == 0 && len(p.errs) == 0 {
+		p.fail(templates, "analysis_templates", ErrMissing, "analysis_templates is empty: list files of Argo AnalysisTemplates")
 	}
 	if tests == nil || len(f.Cases) == 0 && len(p.errs) == 0 {
 		p.fail(orNode(tests, root), "tests", ErrMissing, "no tests: add at least one case")
@@ -440,6 +469,10 @@ func (p *fileParser) testCase(i int, n *yaml.Node, path string) {
 		{"replay_tests", func(v *yaml.Node, path string) {
 			p.sequence(v, path, func(_ int, v *yaml.Node, path string) { p.replayTest(c, v, path) })
 		}},
+		{"args", func(v *yaml.Node, path string) { p.caseArgs(c, v, path) }},
+		{"analysis_tests", func(v *yaml.Node, path string) {
+			p.sequence(v, path, func(_ int, v *yaml.Node, path string) { p.analysisTest(c, v, path) })
+		}},
 	})
 	if !ok {
 		return
@@ -455,7 +488,7 @@ func (p *fileParser) testCase(i int, n *yaml.Node, path string) {
 	if intervalNode != nil && seriesNode == nil {
 		p.fail(intervalNode, path+".interval", ErrInvalid, "interval spaces input_series values; this case has no input_series")
 	}
-	needsData := len(c.ReplayTests) > 0
+	needsData := len(c.ReplayTests) > 0 || len(c.AnalysisTests) > 0
 	for _, m := range c.MetricTests {
 		needsData = needsData || m.evaluates()
 	}
@@ -463,7 +496,7 @@ func (p *fileParser) testCase(i int, n *yaml.Node, path string) {
 	case len(p.errs) > before:
 		// The entries are incomplete; what they lack is already reported.
 	case c.Assertions() == 0:
-		p.fail(n, path, ErrMissing, "the case asserts nothing: add metric_tests or replay_tests with exp_* fields")
+		p.fail(n, path, ErrMissing, "the case asserts nothing: add metric_tests, replay_tests or analysis_tests with exp_* fields")
 	case needsData && !c.hasInput:
 		p.fail(n, path, ErrMissing, "the case evaluates metrics but has no data: give input_series (promtool notation) or input_file (recorded OpenMetrics)")
 	}

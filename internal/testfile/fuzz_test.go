@@ -44,8 +44,8 @@ func FuzzParse(f *testing.F) {
 			checkFuzzErrors(t, err, data)
 			return
 		}
-		if len(file.Manifests) == 0 || len(file.Cases) == 0 {
-			t.Fatalf("parsed without manifests (%d) or cases (%d)", len(file.Manifests), len(file.Cases))
+		if len(file.Manifests)+len(file.AnalysisTemplates) == 0 || len(file.Cases) == 0 {
+			t.Fatalf("parsed without manifests (%d), analysis templates (%d) or cases (%d)", len(file.Manifests), len(file.AnalysisTemplates), len(file.Cases))
 		}
 		names := map[string]bool{}
 		onDisk := false

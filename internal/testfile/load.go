@@ -70,18 +70,19 @@ func (f *File) load(cache map[string]*recorded.Store) error {
 			errs = append(errs, f.manifestErrors(err, path, ErrInvalid)...)
 		}
 	}
-	if len(errs) == 0 {
+	if len(errs) == 0 && len(f.Manifests) > 0 {
 		if err := manifest.Validate(set); err != nil {
 			errs = append(errs, f.manifestErrors(err, "", ErrInvalid)...)
 		}
 	}
-	if len(errs) == 0 {
+	if len(errs) == 0 && len(f.Manifests) > 0 {
 		c, err := f.pick(set)
 		if err != nil {
 			errs = append(errs, err)
 		}
 		f.canary = c
 	}
+	errs = append(errs, f.loadTemplates()...)
 	for i, c := range f.Cases {
 		if c.InputFile == "" {
 			continue

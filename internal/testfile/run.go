@@ -27,6 +27,9 @@ type RunOptions struct {
 	// Logger receives the engine's and the embedded PromQL engine's debug
 	// output (default: discard).
 	Logger *slog.Logger
+	// Argo measures Argo AnalysisTemplates (analysis_tests); nil makes
+	// every case with analysis_tests an error.
+	Argo ArgoMeasurer
 }
 
 // Result is a case's outcome.
@@ -147,7 +150,7 @@ func Run(ctx context.Context, f *File, opts RunOptions) FileReport {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	r := &runner{file: f, logger: logger, providers: map[*recorded.Store]*recorded.Provider{}}
+	r := &runner{file: f, logger: logger, argo: opts.Argo, providers: map[*recorded.Store]*recorded.Provider{}}
 	for i, c := range f.Cases {
 		if opts.Run != nil && !opts.Run.MatchString(c.Name) {
 			continue
@@ -164,6 +167,7 @@ func Run(ctx context.Context, f *File, opts RunOptions) FileReport {
 type runner struct {
 	file      *File
 	logger    *slog.Logger
+	argo      ArgoMeasurer
 	providers map[*recorded.Store]*recorded.Provider
 }
 
@@ -198,6 +202,14 @@ func (cr *caseRun) run(ctx context.Context) {
 		cr.fail(cr.c.Line, fmt.Sprintf("tests[%d]", cr.idx), ErrInput, "not run: %v", err)
 		return
 	}
+	if len(cr.c.MetricTests)+len(cr.c.ReplayTests) > 0 {
+		cr.canaryTests(ctx)
+	}
+	cr.analysisTests(ctx)
+}
+
+// canaryTests runs the case's metric_tests and replay_tests.
+func (cr *caseRun) canaryTests(ctx context.Context) {
 	eng, err := cr.engine(engine.StaticHooks{Pass: true})
 	if err != nil {
 		cr.fail(cr.c.Line, fmt.Sprintf("tests[%d]", cr.idx), ErrInvalid, "%v", err)

@@ -67,8 +67,88 @@ var argRef = regexp.MustCompile(`\{\{\s*args\.([A-Za-z0-9_.-]+)\s*\}\}`)
 // templates' own values, and measures every augur metric once. A missing
 // arg, an arg not in any template, or a document of another kind is an error.
 func (p *Provider) MeasureTemplates(ctx context.Context, b []byte, source string, args map[string]string) ([]Measured, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(b))
+	return p.MeasureTemplatesFrom(ctx, b, source, args, ArgsFlag)
+}
+
+// Where the args of MeasureTemplatesFrom come from; error messages say how
+// to give a missing one.
+const (
+	// ArgsFlag: `augur query --arg NAME=VALUE`.
+	ArgsFlag = "--arg"
+	// ArgsTestCase: a test case's args mapping (`augur test`).
+	ArgsTestCase = "args"
+)
+
+// ArgError is a problem with the args of MeasureTemplatesFrom: a declared
+// arg without a value, or a given arg no template declares.
+type ArgError struct{ Msg string }
+
+func (e *ArgError) Error() string { return e.Msg }
+
+// giveArg says how to give the arg name from the args source.
+func giveArg(from, name string) string {
+	if from == ArgsTestCase {
+		return fmt.Sprintf("set it in the case's args (%s: VALUE)", name)
+	}
+	return fmt.Sprintf("give it with --arg %s=VALUE", name)
+}
+
+// MeasureTemplatesFrom is MeasureTemplates with the args' source (ArgsFlag
+// or ArgsTestCase) named in errors.
+func (p *Provider) MeasureTemplatesFrom(ctx context.Context, b []byte, source string, args map[string]string, from string) ([]Measured, error) {
+	return p.MeasureTemplateFiles(ctx, []TemplateFile{{Source: source, Data: b}}, args, from)
+}
+
+// TemplateFile is a file of AnalysisTemplates: its contents and its name
+// in errors.
+type TemplateFile struct {
+	Source string
+	Data   []byte
+}
+
+// FileError is a problem with one template file (it does not decode, a
+// document is of another kind, it has no metrics). Index is the file's
+// position in MeasureTemplateFiles's list.
+type FileError struct {
+	Index int
+	Err   error
+}
+
+func (e *FileError) Error() string { return e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
+
+// MeasureTemplateFiles measures the augur metrics of every file, resolving
+// args across them all: an arg must be declared by one of the files. Errors
+// are *ArgError (args) or *FileError (a file).
+func (p *Provider) MeasureTemplateFiles(ctx context.Context, files []TemplateFile, args map[string]string, from string) ([]Measured, error) {
 	used := map[string]bool{}
+	var out []Measured
+	for i, f := range files {
+		ms, err := p.measureFile(ctx, f.Data, f.Source, args, from, used)
+		if err != nil {
+			var ae *ArgError
+			if errors.As(err, &ae) {
+				return nil, err
+			}
+			return nil, &FileError{Index: i, Err: err}
+		}
+		out = append(out, ms...)
+	}
+	var unused []string
+	for k := range args {
+		if !used[k] {
+			unused = append(unused, k)
+		}
+	}
+	if len(unused) > 0 {
+		sort.Strings(unused)
+		return nil, &ArgError{Msg: fmt.Sprintf("%s %s: no template declares it in spec.args", from, strings.Join(unused, ", "))}
+	}
+	return out, nil
+}
+
+func (p *Provider) measureFile(ctx context.Context, b []byte, source string, args map[string]string, from string, used map[string]bool) ([]Measured, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
 	var out []Measured
 	for n := 1; ; n++ {
 		var doc any
@@ -95,9 +175,9 @@ func (p *Provider) MeasureTemplates(ctx context.Context, b []byte, source string
 		if t.Kind != "AnalysisTemplate" && t.Kind != "ClusterAnalysisTemplate" {
 			return nil, fmt.Errorf("%s: document %d: kind %q is not an AnalysisTemplate or ClusterAnalysisTemplate", source, n, t.Kind)
 		}
-		values, err := resolveTemplateArgs(t, args, used)
+		values, err := resolveTemplateArgs(t, args, used, from)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s %s: %w", source, t.Kind, t.Metadata.Name, err)
+			return nil, &ArgError{Msg: fmt.Sprintf("%s: %s %s: %v", source, t.Kind, t.Metadata.Name, err)}
 		}
 		ns := t.Metadata.Namespace
 		if ns == "" {
@@ -122,16 +202,6 @@ func (p *Provider) MeasureTemplates(ctx context.Context, b []byte, source string
 			out = append(out, res)
 		}
 	}
-	var unused []string
-	for k := range args {
-		if !used[k] {
-			unused = append(unused, k)
-		}
-	}
-	if len(unused) > 0 {
-		sort.Strings(unused)
-		return nil, fmt.Errorf("--arg %s: no template declares it in spec.args", strings.Join(unused, ", "))
-	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: no AnalysisTemplate metrics", source)
 	}
@@ -141,7 +211,7 @@ func (p *Provider) MeasureTemplates(ctx context.Context, b []byte, source string
 // resolveTemplateArgs gives every declared arg a value: the flag's, else the
 // template's own value. An arg from a Secret or a field has no offline
 // value: it must be given.
-func resolveTemplateArgs(t analysisTemplate, given map[string]string, used map[string]bool) (map[string]string, error) {
+func resolveTemplateArgs(t analysisTemplate, given map[string]string, used map[string]bool, from string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, a := range t.Spec.Args {
 		if v, ok := given[a.Name]; ok {
@@ -153,9 +223,9 @@ func resolveTemplateArgs(t analysisTemplate, given map[string]string, used map[s
 		case a.Value != nil:
 			out[a.Name] = *a.Value
 		case a.ValueFrom != nil:
-			return nil, fmt.Errorf("arg %q comes from a Secret or a field of the Rollout: give it with --arg %s=VALUE", a.Name, a.Name)
+			return nil, &ArgError{Msg: fmt.Sprintf("arg %q comes from a Secret or a field of the Rollout: %s", a.Name, giveArg(from, a.Name))}
 		default:
-			return nil, fmt.Errorf("arg %q has no value: give it with --arg %s=VALUE", a.Name, a.Name)
+			return nil, &ArgError{Msg: fmt.Sprintf("arg %q has no value: %s", a.Name, giveArg(from, a.Name))}
 		}
 	}
 	return out, nil
