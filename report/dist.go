@@ -75,7 +75,7 @@ func distChart(id, metric string, canary, primary []judges.BucketCount) template
 
 	var b strings.Builder
 	cid := "chart-" + id + "-dist"
-	fmt.Fprintf(&b, `<svg class="chart dist" id="%s" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-title %s-desc" preserveAspectRatio="xMidYMid meet">`,
+	fmt.Fprintf(&b, `<svg class="chart" data-chart="distribution" id="%s" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-title %s-desc" preserveAspectRatio="xMidYMid meet">`,
 		cid, chartW, chartH, cid, cid)
 	fmt.Fprintf(&b, `<defs><pattern id="%s-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><line class="hatch" x1="0" y1="0" x2="0" y2="6"/></pattern></defs>`, cid)
 	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, cid,

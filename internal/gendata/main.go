@@ -86,11 +86,15 @@ func (c config) check() error {
 }
 
 // writeFile writes path through a buffer filled by fill; it returns the size.
+// The file is written beside path and renamed over it, so a reader (a test
+// of another package running while goldens are rewritten) sees the old file
+// or the new one, never a half-written one.
 func writeFile(path string, fill func(io.Writer) error) (int64, error) {
-	f, err := os.Create(path)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return 0, err
 	}
+	tmp := f.Name()
 	cw := &countWriter{w: f}
 	bw := bufio.NewWriterSize(cw, 1<<20)
 	err = fill(bw)
@@ -99,6 +103,15 @@ func writeFile(path string, fill func(io.Writer) error) (int64, error) {
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
 	}
 	return cw.n, err
 }
