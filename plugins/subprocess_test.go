@@ -121,8 +121,21 @@ func TestSubprocessDeadline(t *testing.T) {
 	c := startPlugin(t, ClientOptions{Args: []string{"--prometheus", srv.URL, "--query-timeout", "1m"}})
 	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
 	defer cancel()
-	_, err := c.Query(ctx, service.QueryRequest{Canary: podinfoCanary(), Metric: &analysis.Metric{Name: "q", Query: "up"}})
-	if !errors.Is(err, context.DeadlineExceeded) {
+	resp, err := c.Query(ctx, service.QueryRequest{Canary: podinfoCanary(), Metric: &analysis.Metric{Name: "q", Query: "up"}})
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+	case err == nil:
+		// The plugin saw the deadline first and answered in time with the
+		// query's cancellation as the check's error: never a value.
+		for _, ch := range resp.Checks {
+			if ch.Value != nil || ch.Passed || ch.Error == "" {
+				t.Errorf("check %s answered past the deadline: value %v, passed %v, error %q", ch.Metric, ch.Value, ch.Passed, ch.Error)
+			}
+		}
+		if len(resp.Checks) == 0 {
+			t.Error("no error and no check")
+		}
+	default:
 		t.Errorf("error %v, want context.DeadlineExceeded", err)
 	}
 	select {
