@@ -91,7 +91,7 @@ loop:
 			return "", false, false
 		}
 	}
-	if i == len(s) || depth != 0 {
+	if i >= len(s) || depth != 0 { // an escape at the end steps past it
 		return "", false, false
 	}
 	sel = strings.TrimSpace(s[:i])
