@@ -191,6 +191,12 @@ func (p *Provider) rangeQuery(ctx context.Context, q string, start, end time.Tim
 	if err != nil {
 		return nil, err
 	}
+	return p.matrix(ctx, q, qry)
+}
+
+// matrix runs a query whose result is a matrix (a range query, or an
+// instant query of a range selector) and returns its series.
+func (p *Provider) matrix(ctx context.Context, q string, qry promql.Query) ([]metrics.Series, error) {
 	defer qry.Close()
 	res := qry.Exec(ctx)
 	if res.Err != nil {
@@ -293,26 +299,5 @@ func (p *Provider) raw(ctx context.Context, q string, start, end time.Time) ([]m
 	if err != nil {
 		return nil, err
 	}
-	defer qry.Close()
-	res := qry.Exec(ctx)
-	if res.Err != nil {
-		return nil, p.execError(res.Err)
-	}
-	p.log(ctx, q, res.Warnings)
-	m, ok := res.Value.(promql.Matrix)
-	if !ok {
-		return nil, fmt.Errorf("unexpected result type %s", res.Value.Type())
-	}
-	out := make([]metrics.Series, 0, len(m))
-	for _, s := range m {
-		if len(s.Histograms) > 0 {
-			return nil, fmt.Errorf("series %s holds native histograms, not numbers", s.Metric)
-		}
-		samples := make([]metrics.Sample, len(s.Floats))
-		for i, f := range s.Floats {
-			samples[i] = metrics.Sample{T: time.UnixMilli(f.T).UTC(), V: f.F}
-		}
-		out = append(out, metrics.Series{Labels: labelMap(s.Metric), Samples: samples})
-	}
-	return out, nil
+	return p.matrix(ctx, q, qry)
 }
