@@ -360,9 +360,16 @@ func dispersionWords(d *Dispersion) string {
 	}
 	if d.Estimate == nil {
 		if d.Steps == 1 {
-			return ", 1 informative step"
+			return ", 1 informative step, no dispersion estimated"
 		}
-		return fmt.Sprintf(", %d informative steps", d.Steps)
+		return fmt.Sprintf(", %d informative steps, no dispersion estimated", d.Steps)
 	}
 	return fmt.Sprintf(", %d steps, dispersion %s", d.Steps, g(*d.Estimate))
+}
+
+// tooFewWords says why a significant result on too few steps decides
+// nothing.
+func tooFewWords(d *Dispersion) string {
+	return fmt.Sprintf("only %d informative steps, fewer than the %d needed to estimate the dispersion between steps: "+
+		"a regression cannot be told from overdispersion yet", d.Steps, MinClusterSteps)
 }

@@ -291,6 +291,11 @@ func judgeSequential(c Config, in Input, r *Result) {
 		dispersionWords(e.Dispersion))
 	switch res.Verdict {
 	case Fail:
+		if d := e.Dispersion; d != nil && d.TooFew {
+			r.Classification = ClassUndecided
+			e.Rule = fmt.Sprintf("Undecided: %s — the regression test reaches its threshold under independence, but %s; continue.", evid, tooFewWords(d))
+			break
+		}
 		r.Classification = ClassHigh
 		if res.Estimate < 0 {
 			r.Classification = ClassLow
@@ -320,8 +325,9 @@ func (r *Result) undecided(c Config, empty bool, why string) {
 // sequentialClustered redoes a proportions look with each step a cluster:
 // the regression statistic is the Mantel–Haenszel z of the steps, and both
 // tests' variances are multiplied — the effective sample size divided — by
-// the dispersion between steps (floored at 1). With fewer than two
-// informative steps the pooled look stands.
+// the dispersion between steps (floored at 1). With fewer than
+// MinClusterSteps informative steps the pooled look stands, and it may not
+// fail (judgeSequential).
 func sequentialClustered(o SequentialOptions, pooled SequentialResult, canary, baseline []Counts) (SequentialResult, *Dispersion) {
 	o, _ = o.withDefaults()
 	st := proportionStrata(canary, baseline)
