@@ -172,7 +172,7 @@ func TestJudgeHistogram(t *testing.T) {
 	}{
 		{name: "slower", cfg: hc, in: histInput(slow, base), wantClass: ClassHigh, ruleHas: "significantly higher"},
 		{name: "slower critical", cfg: Config{Judge: KindHistogram, Critical: true}, in: histInput(slow, base), wantClass: ClassHigh, wantVeto: true},
-		{name: "same", cfg: hc, in: histInput(base, base), wantClass: ClassPass, ruleHas: "do not differ"},
+		{name: "same", cfg: hc, in: histInput(base, base), wantClass: ClassPass, ruleHas: "differ significantly"},
 		{name: "faster is fine", cfg: hc, in: histInput(base, slow), wantClass: ClassPass},
 		{name: "faster fails on either", cfg: Config{Judge: KindHistogram, Direction: DirectionEither}, in: histInput(base, slow), wantClass: ClassLow},
 		{name: "effect gate", cfg: Config{Judge: KindHistogram, AllowedIncrease: ptr(1.5)}, in: histInput(slow, base), wantClass: ClassPass, ruleHas: "below allowedIncrease 1.5"},
