@@ -247,3 +247,68 @@ func TestTooFewStepsNeverFail(t *testing.T) {
 		}
 	}
 }
+
+// TestTailTestMatchesR: the histogram judge's tail test against R
+// (testdata/r-clusters.R, "tail"): the bound chosen, the informative steps,
+// mantelhaen.test's statistic, the dispersion and the t(K − 1) p-value.
+func TestTailTestMatchesR(t *testing.T) {
+	var r struct {
+		Tail []struct {
+			Bounds           []float64
+			Canary, Baseline [][]float64
+			Le               float64
+			Steps            int
+			Statistic, Phi   float64
+			P                float64
+		} `json:"tail"`
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "r-clusters.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &r); err != nil || len(r.Tail) != 2 {
+		t.Fatalf("%v, %d cases", err, len(r.Tail))
+	}
+	for i, c := range r.Tail {
+		bounds := append(c.Bounds, math.Inf(1))
+		window := func(steps [][]float64) *Histogram {
+			h := &Histogram{Steps: steps}
+			for k, b := range bounds {
+				var sum float64
+				for _, row := range steps {
+					sum += row[k]
+				}
+				h.Buckets = append(h.Buckets, Bucket{UpperBound: b, Count: sum})
+			}
+			return h
+		}
+		ch, bh := window(c.Canary), window(c.Baseline)
+		cb, _, _ := normalizeBuckets("canary", ch.Buckets)
+		bb, _, _ := normalizeBuckets("baseline", bh.Buckets)
+		comp, ok := tailTest(cb, bb, c.Canary, c.Baseline, Greater)
+		if !ok || comp.Dispersion == nil || comp.Dispersion.Estimate == nil {
+			t.Fatalf("case %d: ok %v %+v", i, ok, comp)
+		}
+		d := comp.Dispersion
+		if comp.Tail.Le != formatLE(c.Le) || d.Steps != c.Steps || d.DF != c.Steps-1 {
+			t.Errorf("case %d: le %s, %d steps; R le=%v, %d steps", i, comp.Tail.Le, d.Steps, c.Le, c.Steps)
+		}
+		z := comp.Statistic.Value
+		if got := z * z * d.Applied; !relClose(got, c.Statistic, 1e-10) {
+			t.Errorf("case %d: z²·φ = %.15g, R mantelhaen.test %.15g", i, got, c.Statistic)
+		}
+		if !relClose(*d.Estimate, c.Phi, 1e-10) || !relClose(comp.PValue, c.P, 1e-9) {
+			t.Errorf("case %d: φ̂ %.15g p %.15g; R %.15g %.15g", i, *d.Estimate, comp.PValue, c.Phi, c.P)
+		}
+		res := Judge(Config{Judge: KindHistogram}, histInput(ch, bh))
+		if len(res.Explanation.Components) != 2 {
+			t.Fatalf("case %d: components %+v", i, res.Explanation.Components)
+		}
+		if tail := res.Explanation.Components[1]; tail.Name != "tail" || !relClose(tail.PValue, c.P, 1e-9) || tail.Weight != TailWeight {
+			t.Errorf("case %d: tail component %+v", i, tail)
+		}
+		if want := c.P < TailWeight*DefaultAlpha; want != res.Explanation.Components[1].Fired {
+			t.Errorf("case %d: tail fired %v, R's p %v: %s", i, res.Explanation.Components[1].Fired, c.P, res.Explanation.Rule)
+		}
+	}
+}
