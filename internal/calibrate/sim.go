@@ -76,10 +76,10 @@ type Scenario struct {
 // Constants of every model.
 const (
 	defaultRolloutSeconds = 30 * 60
-	slotSeconds    = 5 // requests are generated per 5 s slot
-	baseErrorRate  = 0.005
-	medianMillis   = 80.0
-	sigmaLog       = 0.6
+	slotSeconds           = 5 // requests are generated per 5 s slot
+	baseErrorRate         = 0.005
+	medianMillis          = 80.0
+	sigmaLog              = 0.6
 )
 
 // bounds are Istio's default request-duration buckets (milliseconds).
