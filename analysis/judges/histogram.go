@@ -250,7 +250,7 @@ func judgeHistogram(c Config, in Input, r *Result) {
 		r.noData(c, why)
 		return
 	}
-	rank := Component{Name: "rank", Weight: 1, PValue: br.PValue, up: br.U > br.Canary.Count*br.Baseline.Count/2,
+	rank := Component{Name: "rank", Weight: 1, PValue: br.PValue, Higher: br.U > br.Canary.Count*br.Baseline.Count/2,
 		Method:    "Mann-Whitney U on grouped data (histogram buckets as ties), normal approximation with tie and continuity correction",
 		Statistic: &Statistic{Name: "U", Value: br.U}}
 	cs, bs, stepped := histogramSteps(*in.Canary.Histogram, *in.Baseline.Histogram)
@@ -259,7 +259,7 @@ func judgeHistogram(c Config, in Input, r *Result) {
 			rank.Method = "stratified Mann-Whitney U on grouped data: each step a cluster (sum of per-step U), variance widened by the dispersion between steps"
 			rank.Statistic = &Statistic{Name: "z", Value: z}
 			rank.Dispersion = &d
-			rank.PValue, rank.up = pc, z > 0
+			rank.PValue, rank.Higher = pc, z > 0
 		} else {
 			// Steps, but none where both sides have observations: nothing is
 			// compared within a step, and nothing may fail on it.
@@ -366,7 +366,7 @@ func judgeHistogram(c Config, in Input, r *Result) {
 	if len(comps) > 1 {
 		e.Components[fired].Fired = true
 	}
-	higher := comps[fired].up
+	higher := comps[fired].Higher
 	switch {
 	case higher && eff.Value != nil && *eff.Value < *c.AllowedIncrease:
 		r.Classification = ClassPass

@@ -56,8 +56,9 @@ type Component struct {
 	Tail *TailDetail `json:"tail,omitempty"`
 	// Fired marks the component that decided a failure.
 	Fired bool `json:"fired,omitempty"`
-	// up: the canary is higher (slower, or more observations above the bound).
-	up bool
+	// Higher says the canary is higher: slower, or more observations above
+	// the bound.
+	Higher bool `json:"higher,omitempty"`
 }
 
 // TailDetail is what the tail test compared.
@@ -142,7 +143,7 @@ func tailTest(cb, bb []Bucket, cs, bs [][]float64, alt Alternative) (Component, 
 			comp.Statistic = &Statistic{Name: "z", Value: z}
 			comp.PValue = p
 			comp.Dispersion = &d
-			comp.up = z > 0
+			comp.Higher = z > 0
 			return comp, true
 		}
 		// No step with both sides and an observation above the bound on some
@@ -158,7 +159,7 @@ func tailTest(cb, bb []Bucket, cs, bs [][]float64, alt Alternative) (Component, 
 		comp.Statistic = &Statistic{Name: "z", Value: *pr.Z}
 	}
 	comp.PValue = pr.PValue
-	comp.up = pr.Difference > 0
+	comp.Higher = pr.Difference > 0
 	return comp, true
 }
 
