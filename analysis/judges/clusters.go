@@ -91,15 +91,7 @@ func clusterTest(st []stratum, alt Alternative, method string) (z, p float64, d 
 		return 0, 1, d, false
 	}
 	if !d.TooFew {
-		beta := S / V
-		var x2 float64
-		for _, x := range st {
-			if x.v > 0 && finite(x.v) && finite(x.s) {
-				r := x.s - beta*x.v
-				x2 += r * r / x.v
-			}
-		}
-		phi := x2 / float64(k-1)
+		phi, _ := pearsonDispersion(st)
 		d.Estimate = num(phi)
 		d.Applied = math.Max(1, phi)
 		d.DF = k - 1
@@ -120,6 +112,33 @@ func clusterTest(st []stratum, alt Alternative, method string) (z, p float64, d 
 		p = upper(z)
 	}
 	return z, clamp01(p), d, true
+}
+
+// pearsonDispersion is the Pearson dispersion of the informative strata
+// around their common effect, Σ(S_t − β̂V_t)²/V_t / (K − 1), β̂ = ΣS_t/ΣV_t,
+// and K; NaN with fewer than two informative strata.
+func pearsonDispersion(st []stratum) (float64, int) {
+	var S, V float64
+	k := 0
+	for _, x := range st {
+		if x.v > 0 && finite(x.v) && finite(x.s) {
+			S += x.s
+			V += x.v
+			k++
+		}
+	}
+	if k < 2 || !(V > 0) {
+		return math.NaN(), k
+	}
+	beta := S / V
+	var x2 float64
+	for _, x := range st {
+		if x.v > 0 && finite(x.v) && finite(x.s) {
+			r := x.s - beta*x.v
+			x2 += r * r / x.v
+		}
+	}
+	return x2 / float64(k-1), k
 }
 
 // proportionStrata are the Mantel–Haenszel terms of each step: S = x₁ −

@@ -312,3 +312,40 @@ func TestTailTestMatchesR(t *testing.T) {
 		}
 	}
 }
+
+// TestSequentialTooFewStepsPassIsNotEasier: with 2–4 informative steps the
+// sequential judge still widens its non-inferiority test by their
+// dispersion (floored at 1), so the steps never make a pass easier than the
+// same counts pooled.
+func TestSequentialTooFewStepsPassIsNotEasier(t *testing.T) {
+	c, err := ParseConfig(map[string]string{"judge": "sequential", "margin": "0.01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(errs ...float64) *Counts {
+		out := &Counts{}
+		for i := 0; i < 10; i++ {
+			e := 0.0
+			if i < len(errs) {
+				e = errs[i]
+			}
+			out.Steps = append(out.Steps, Counts{Requests: 2000, Errors: e})
+			out.Requests += 2000
+			out.Errors += e
+		}
+		return out
+	}
+	canary, baseline := mk(0, 9, 0), mk(8, 0, 1)
+	stepped := Judge(c, Input{Metric: "m", Canary: Data{Counts: canary}, Baseline: Data{Counts: baseline}})
+	pooledIn := Input{Metric: "m", Canary: Data{Counts: &Counts{Requests: canary.Requests, Errors: canary.Errors}},
+		Baseline: Data{Counts: &Counts{Requests: baseline.Requests, Errors: baseline.Errors}}}
+	pooled := Judge(c, pooledIn)
+	d := stepped.Explanation.Dispersion
+	if d == nil || !d.TooFew || d.Steps != 3 || d.Applied <= 1 {
+		t.Fatalf("dispersion %+v", d)
+	}
+	ns, np := *stepped.Explanation.Sequential.NonInferiorityEValue, *pooled.Explanation.Sequential.NonInferiorityEValue
+	if !(ns < np) {
+		t.Errorf("non-inferiority e-value %v with 3 dispersed steps, %v pooled: want smaller", ns, np)
+	}
+}
