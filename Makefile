@@ -55,7 +55,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-## calibrate: the judges' full calibration table of docs/judges.md (1,000 rollouts per model, scenario and judge; ~10 min on 2 cores)
+## calibrate: the judges' full calibration table of docs/judges.md (1,000 rollouts per model, scenario and judge; ~4 min of CPU)
 calibrate:
 	$(GO) run ./internal/calibrate -rollouts 1000
 

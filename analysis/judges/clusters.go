@@ -25,8 +25,23 @@ import (
 //   - Z = ΣS_t / √(max(1, φ̂)·ΣV_t), referred to Student's t with K − 1
 //     degrees of freedom (as quasi-likelihood tests are). Under normality
 //     this is valid for every φ ≥ 1: the flooring only makes it conservative
-//     when φ < 1. With fewer than two informative steps there is no estimate:
-//     φ = 1 and the normal distribution.
+//     when φ < 1.
+//   - A dispersion estimated from a few steps is noise: its relative standard
+//     error is about √(2/(K − 1)), 100% at K = 3. With fewer than
+//     MinClusterSteps informative steps augur estimates none: the test runs
+//     under independence (φ = 1, the normal distribution) and is marked
+//     TooFew. Widening can only lower a test's significance, so a result
+//     that is not significant under independence is not significant for any
+//     φ ≥ 1 and may pass; a significant one cannot tell a regression from
+//     overdispersion, and the judges report it as too little data
+//     (inconclusive), never as a failure.
+
+// MinClusterSteps is the fewest informative steps from which the judges
+// estimate the dispersion between steps (df = MinClusterSteps − 1 = 4: the
+// t quantile 2.13 at 95% is within 30% of the normal 1.645, and φ̂'s
+// relative standard error √(2/4) ≈ 71%). Below it a step-clustered test can
+// pass but not fail.
+const MinClusterSteps = 5
 
 // Dispersion is the cluster analysis of a judge's steps, reported in its
 // explanation.
@@ -36,8 +51,14 @@ type Dispersion struct {
 	// error on some side and a success on some side).
 	Steps int `json:"steps"`
 	// Estimate is φ̂, the estimated dispersion (1 = independent requests);
-	// nil with fewer than two informative steps.
+	// nil with fewer than MinClusterSteps informative steps.
 	Estimate *float64 `json:"estimate,omitempty"`
+	// TooFew reports fewer than MinClusterSteps informative steps: no
+	// dispersion was estimated and the test ran under independence, so it
+	// can pass but not fail.
+	TooFew bool `json:"tooFew,omitempty"`
+	// MinSteps is MinClusterSteps, for the reader of a TooFew explanation.
+	MinSteps int `json:"minSteps,omitempty"`
 	// Applied is the factor the variance was multiplied by: max(1, φ̂), or 1.
 	Applied float64 `json:"applied"`
 	// DF is the degrees of freedom of the t reference (Steps − 1); 0 when the
@@ -62,20 +83,15 @@ func clusterTest(st []stratum, alt Alternative, method string) (z, p float64, d 
 			k++
 		}
 	}
-	d = Dispersion{Steps: k, Applied: 1, Method: method}
+	d = Dispersion{Steps: k, Applied: 1, Method: method, TooFew: k < MinClusterSteps}
+	if d.TooFew {
+		d.MinSteps = MinClusterSteps
+	}
 	if k == 0 || !(V > 0) {
 		return 0, 1, d, false
 	}
-	if k >= 2 {
-		beta := S / V
-		var x2 float64
-		for _, x := range st {
-			if x.v > 0 && finite(x.v) && finite(x.s) {
-				r := x.s - beta*x.v
-				x2 += r * r / x.v
-			}
-		}
-		phi := x2 / float64(k-1)
+	if !d.TooFew {
+		phi, _ := pearsonDispersion(st)
 		d.Estimate = num(phi)
 		d.Applied = math.Max(1, phi)
 		d.DF = k - 1
@@ -96,6 +112,33 @@ func clusterTest(st []stratum, alt Alternative, method string) (z, p float64, d 
 		p = upper(z)
 	}
 	return z, clamp01(p), d, true
+}
+
+// pearsonDispersion is the Pearson dispersion of the informative strata
+// around their common effect, Σ(S_t − β̂V_t)²/V_t / (K − 1), β̂ = ΣS_t/ΣV_t,
+// and K; NaN with fewer than two informative strata.
+func pearsonDispersion(st []stratum) (float64, int) {
+	var S, V float64
+	k := 0
+	for _, x := range st {
+		if x.v > 0 && finite(x.v) && finite(x.s) {
+			S += x.s
+			V += x.v
+			k++
+		}
+	}
+	if k < 2 || !(V > 0) {
+		return math.NaN(), k
+	}
+	beta := S / V
+	var x2 float64
+	for _, x := range st {
+		if x.v > 0 && finite(x.v) && finite(x.s) {
+			r := x.s - beta*x.v
+			x2 += r * r / x.v
+		}
+	}
+	return x2 / float64(k-1), k
 }
 
 // proportionStrata are the Mantel–Haenszel terms of each step: S = x₁ −

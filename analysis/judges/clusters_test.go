@@ -117,12 +117,12 @@ func TestClusterTestEdges(t *testing.T) {
 	}
 	// One informative step: no dispersion estimate, the normal reference.
 	z, p, d, ok := clusterTest([]stratum{{s: 2, v: 1}, {}}, Greater, "")
-	if !ok || d.Estimate != nil || d.DF != 0 || z != 2 || !relClose(p, pnormUpper(2), 1e-15) {
+	if !ok || d.Estimate != nil || d.DF != 0 || z != 2 || !relClose(p, pnormUpper(2), 1e-15) || !d.TooFew {
 		t.Errorf("one step: z %v p %v %+v", z, p, d)
 	}
 	// Steps that agree less than chance: φ̂ < 1 is floored at 1.
-	_, _, d, _ = clusterTest([]stratum{{s: 1, v: 1}, {s: 1, v: 1}, {s: 1, v: 1}}, Greater, "")
-	if *d.Estimate != 0 || d.Applied != 1 {
+	_, _, d, _ = clusterTest([]stratum{{s: 1, v: 1}, {s: 1, v: 1}, {s: 1, v: 1}, {s: 1, v: 1}, {s: 1, v: 1}}, Greater, "")
+	if d.Estimate == nil || *d.Estimate != 0 || d.Applied != 1 || d.TooFew {
 		t.Errorf("identical steps: %+v", d)
 	}
 	// Two-sided and Less mirror Greater.
@@ -174,5 +174,178 @@ func TestErrorRateReportsDispersion(t *testing.T) {
 	}
 	if err := json.Unmarshal(b, &back); err != nil || back.Dispersion.Steps != 6 || back.Dispersion.Estimate == nil || back.Dispersion.Applied < 1 {
 		t.Errorf("JSON %s: %+v %v", b, back, err)
+	}
+}
+
+// TestClusterTestMinSteps: below MinClusterSteps informative steps no
+// dispersion is estimated however wild the steps are (the test runs under
+// independence and is marked TooFew); from MinClusterSteps on it is.
+func TestClusterTestMinSteps(t *testing.T) {
+	wild := []stratum{{s: 40, v: 1}, {s: -38, v: 1}, {s: 41, v: 1}, {s: -39, v: 1}, {s: 0, v: 0}}
+	for k := 1; k < MinClusterSteps; k++ {
+		z, p, d, ok := clusterTest(wild[:k], Greater, "")
+		if !ok || !d.TooFew || d.Estimate != nil || d.Applied != 1 || d.DF != 0 || d.MinSteps != MinClusterSteps {
+			t.Fatalf("%d steps: %+v", k, d)
+		}
+		var S, V float64
+		for _, x := range wild[:k] {
+			S, V = S+x.s, V+x.v
+		}
+		if z != S/math.Sqrt(V) || !relClose(p, pnormUpper(z), 1e-15) {
+			t.Errorf("%d steps: z %v p %v, want the independence test", k, z, p)
+		}
+	}
+	// The empty fifth stratum is not informative: still too few.
+	if _, _, d, _ := clusterTest(wild, Greater, ""); !d.TooFew || d.Steps != 4 {
+		t.Errorf("4 informative of 5: %+v", d)
+	}
+	five := append(wild[:4:4], stratum{s: 40, v: 1})
+	_, _, d, _ := clusterTest(five, Greater, "")
+	if d.TooFew || d.Estimate == nil || *d.Estimate < 100 || d.DF != 4 || d.Applied != *d.Estimate {
+		t.Errorf("5 steps: %+v", d)
+	}
+}
+
+// TestTooFewStepsNeverFail: a canary that errs in only a few steps of the
+// window is significant under independence, but with fewer than
+// MinClusterSteps informative steps the error-rate and sequential judges say
+// too little data (inconclusive), not fail; with the same errors spread over
+// enough steps they fail.
+func TestTooFewStepsNeverFail(t *testing.T) {
+	steps := func(n int, errs ...float64) *Counts {
+		c := &Counts{}
+		for i := 0; i < n; i++ {
+			e := 0.0
+			if i < len(errs) {
+				e = errs[i]
+			}
+			c.Steps = append(c.Steps, Counts{Requests: 500, Errors: e})
+			c.Requests += 500
+			c.Errors += e
+		}
+		return c
+	}
+	for _, judge := range []string{"error-rate", "sequential"} {
+		c, err := ParseConfig(map[string]string{"judge": judge})
+		if err != nil {
+			t.Fatal(err)
+		}
+		few := Judge(c, Input{Metric: "m", Canary: Data{Counts: steps(10, 30, 30)}, Baseline: Data{Counts: steps(10, 1, 1)}})
+		if few.Verdict != Inconclusive || few.Explanation.Dispersion == nil || !few.Explanation.Dispersion.TooFew {
+			t.Errorf("%s, 2 informative steps: %s %s: %s", judge, few.Verdict, few.Classification, few.Explanation.Rule)
+		}
+		many := Judge(c, Input{Metric: "m", Canary: Data{Counts: steps(10, 6, 7, 6, 5, 6, 7, 6, 5, 6, 6)}, Baseline: Data{Counts: steps(10, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1)}})
+		if many.Verdict != Fail {
+			t.Errorf("%s, 10 informative steps: %s: %s", judge, many.Verdict, many.Explanation.Rule)
+		}
+		// No errors anywhere: nothing informative, and still a pass for
+		// error-rate (not significant under independence).
+		if judge == "error-rate" {
+			if r := Judge(c, Input{Metric: "m", Canary: Data{Counts: steps(10)}, Baseline: Data{Counts: steps(10)}}); r.Verdict != Pass {
+				t.Errorf("no errors: %s: %s", r.Verdict, r.Explanation.Rule)
+			}
+		}
+	}
+}
+
+// TestTailTestMatchesR: the histogram judge's tail test against R
+// (testdata/r-clusters.R, "tail"): the bound chosen, the informative steps,
+// mantelhaen.test's statistic, the dispersion and the t(K − 1) p-value.
+func TestTailTestMatchesR(t *testing.T) {
+	var r struct {
+		Tail []struct {
+			Bounds           []float64
+			Canary, Baseline [][]float64
+			Le               float64
+			Steps            int
+			Statistic, Phi   float64
+			P                float64
+		} `json:"tail"`
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "r-clusters.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &r); err != nil || len(r.Tail) != 2 {
+		t.Fatalf("%v, %d cases", err, len(r.Tail))
+	}
+	for i, c := range r.Tail {
+		bounds := append(c.Bounds, math.Inf(1))
+		window := func(steps [][]float64) *Histogram {
+			h := &Histogram{Steps: steps}
+			for k, b := range bounds {
+				var sum float64
+				for _, row := range steps {
+					sum += row[k]
+				}
+				h.Buckets = append(h.Buckets, Bucket{UpperBound: b, Count: sum})
+			}
+			return h
+		}
+		ch, bh := window(c.Canary), window(c.Baseline)
+		cb, _, _ := normalizeBuckets("canary", ch.Buckets)
+		bb, _, _ := normalizeBuckets("baseline", bh.Buckets)
+		comp, ok := tailTest(cb, bb, c.Canary, c.Baseline, Greater)
+		if !ok || comp.Dispersion == nil || comp.Dispersion.Estimate == nil {
+			t.Fatalf("case %d: ok %v %+v", i, ok, comp)
+		}
+		d := comp.Dispersion
+		if comp.Tail.Le != formatLE(c.Le) || d.Steps != c.Steps || d.DF != c.Steps-1 {
+			t.Errorf("case %d: le %s, %d steps; R le=%v, %d steps", i, comp.Tail.Le, d.Steps, c.Le, c.Steps)
+		}
+		z := comp.Statistic.Value
+		if got := z * z * d.Applied; !relClose(got, c.Statistic, 1e-10) {
+			t.Errorf("case %d: z²·φ = %.15g, R mantelhaen.test %.15g", i, got, c.Statistic)
+		}
+		if !relClose(*d.Estimate, c.Phi, 1e-10) || !relClose(comp.PValue, c.P, 1e-9) {
+			t.Errorf("case %d: φ̂ %.15g p %.15g; R %.15g %.15g", i, *d.Estimate, comp.PValue, c.Phi, c.P)
+		}
+		res := Judge(Config{Judge: KindHistogram}, histInput(ch, bh))
+		if len(res.Explanation.Components) != 2 {
+			t.Fatalf("case %d: components %+v", i, res.Explanation.Components)
+		}
+		if tail := res.Explanation.Components[1]; tail.Name != "tail" || !relClose(tail.PValue, c.P, 1e-9) || tail.Weight != TailWeight {
+			t.Errorf("case %d: tail component %+v", i, tail)
+		}
+		if want := c.P < TailWeight*DefaultAlpha; want != res.Explanation.Components[1].Fired {
+			t.Errorf("case %d: tail fired %v, R's p %v: %s", i, res.Explanation.Components[1].Fired, c.P, res.Explanation.Rule)
+		}
+	}
+}
+
+// TestSequentialTooFewStepsPassIsNotEasier: with 2–4 informative steps the
+// sequential judge still widens its non-inferiority test by their
+// dispersion (floored at 1), so the steps never make a pass easier than the
+// same counts pooled.
+func TestSequentialTooFewStepsPassIsNotEasier(t *testing.T) {
+	c, err := ParseConfig(map[string]string{"judge": "sequential", "margin": "0.01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(errs ...float64) *Counts {
+		out := &Counts{}
+		for i := 0; i < 10; i++ {
+			e := 0.0
+			if i < len(errs) {
+				e = errs[i]
+			}
+			out.Steps = append(out.Steps, Counts{Requests: 2000, Errors: e})
+			out.Requests += 2000
+			out.Errors += e
+		}
+		return out
+	}
+	canary, baseline := mk(0, 9, 0), mk(8, 0, 1)
+	stepped := Judge(c, Input{Metric: "m", Canary: Data{Counts: canary}, Baseline: Data{Counts: baseline}})
+	pooledIn := Input{Metric: "m", Canary: Data{Counts: &Counts{Requests: canary.Requests, Errors: canary.Errors}},
+		Baseline: Data{Counts: &Counts{Requests: baseline.Requests, Errors: baseline.Errors}}}
+	pooled := Judge(c, pooledIn)
+	d := stepped.Explanation.Dispersion
+	if d == nil || !d.TooFew || d.Steps != 3 || d.Applied <= 1 {
+		t.Fatalf("dispersion %+v", d)
+	}
+	ns, np := *stepped.Explanation.Sequential.NonInferiorityEValue, *pooled.Explanation.Sequential.NonInferiorityEValue
+	if !(ns < np) {
+		t.Errorf("non-inferiority e-value %v with 3 dispersed steps, %v pooled: want smaller", ns, np)
 	}
 }

@@ -178,6 +178,54 @@ func FuzzJudgeHistogram(f *testing.F) {
 	})
 }
 
+// FuzzJudgeHistogramSteps: histograms with per-step buckets (the rank and
+// tail tests stratified by step, too few steps): every result satisfies the
+// invariants, every component's p-value lies in [0, 1] and a failure names
+// the component that fired.
+func FuzzJudgeHistogramSteps(f *testing.F) {
+	f.Add([]byte{10, 0, 20, 0, 30, 0, 40, 0}, []byte{5, 0, 25, 0, 30, 0, 40, 0}, uint8(0), uint8(4))
+	f.Add([]byte{200, 0, 90, 0, 3, 0, 2, 0, 100, 0, 90, 0}, []byte{1, 0, 200, 0, 100, 0, 9, 0}, uint8(64), uint8(9))
+	f.Fuzz(func(t *testing.T, a, b []byte, flags uint8, ns uint8) {
+		bounds := []float64{10, 100, 1000, math.Inf(1)}
+		steps := int(ns%12) + 1
+		mk := func(raw []byte) *Histogram {
+			vals := floatsFrom(raw)
+			h := &Histogram{}
+			for _, le := range bounds {
+				h.Buckets = append(h.Buckets, Bucket{UpperBound: le})
+			}
+			for i := 0; i < steps; i++ {
+				row := make([]float64, len(bounds))
+				var cum float64
+				for k := range bounds {
+					if j := i*len(bounds) + k; len(vals) > 0 {
+						cum += math.Abs(vals[j%len(vals)]) * float64(1+int(flags>>4)%8)
+					}
+					row[k] = cum
+					h.Buckets[k].Count += cum
+				}
+				h.Steps = append(h.Steps, row)
+			}
+			return h
+		}
+		cfg := fuzzConfig(KindHistogram, flags)
+		r := Judge(cfg, histInput(mk(a), mk(b)))
+		checkResult(t, cfg, r)
+		fired := 0
+		for _, c := range r.Explanation.Components {
+			if !(c.PValue >= 0 && c.PValue <= 1) || !(c.Weight > 0 && c.Weight <= 1) {
+				t.Fatalf("component %+v", c)
+			}
+			if c.Fired {
+				fired++
+			}
+		}
+		if r.Explanation.Components != nil && r.Verdict == Fail && r.Classification != ClassNodataFailMetric && fired != 1 {
+			t.Fatalf("failed with %d fired components: %s", fired, r.Explanation.Rule)
+		}
+	})
+}
+
 func FuzzRankSum(f *testing.F) {
 	f.Add([]byte{1, 0, 2, 0, 3, 0}, []byte{4, 0, 5, 0}, uint8(0), uint8(0))
 	f.Add([]byte{1, 0, 1, 0, 1, 0}, []byte{1, 0, 1, 0}, uint8(1), uint8(1))

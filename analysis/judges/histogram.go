@@ -250,16 +250,68 @@ func judgeHistogram(c Config, in Input, r *Result) {
 		r.noData(c, why)
 		return
 	}
-	e.Method = "Mann-Whitney U on grouped data (histogram buckets as ties), normal approximation with tie and continuity correction"
-	e.Statistic = &Statistic{Name: "U", Value: br.U}
-	pValue, higher := br.PValue, br.U > br.Canary.Count*br.Baseline.Count/2
-	if cs, bs, ok := histogramSteps(*in.Canary.Histogram, *in.Baseline.Histogram); ok {
+	rank := Component{Name: "rank", Weight: 1, PValue: br.PValue, Higher: br.U > br.Canary.Count*br.Baseline.Count/2,
+		Method:    "Mann-Whitney U on grouped data (histogram buckets as ties), normal approximation with tie and continuity correction",
+		Statistic: &Statistic{Name: "U", Value: br.U}}
+	cs, bs, stepped := histogramSteps(*in.Canary.Histogram, *in.Baseline.Histogram)
+	if stepped {
 		if z, pc, d, ok := clusterTest(bucketStrata(cs, bs), alt, "stratified Mann-Whitney (sum of per-step U)"); ok {
-			e.Method = "stratified Mann-Whitney U on grouped data: each step a cluster (sum of per-step U), variance widened by the dispersion between steps"
-			e.Statistic = &Statistic{Name: "z", Value: z}
-			e.Dispersion = &d
-			pValue, higher = pc, z > 0
+			rank.Method = "stratified Mann-Whitney U on grouped data: each step a cluster (sum of per-step U), variance widened by the dispersion between steps"
+			rank.Statistic = &Statistic{Name: "z", Value: z}
+			rank.Dispersion = &d
+			rank.PValue, rank.Higher = pc, z > 0
+		} else {
+			// Steps, but none where both sides have observations: nothing is
+			// compared within a step, and nothing may fail on it.
+			rank.Dispersion = &d
 		}
+	} else {
+		cs, bs = nil, nil
+	}
+	comps := []Component{rank}
+	cb, _, errC := normalizeBuckets("canary", in.Canary.Histogram.Buckets)
+	bb, _, errB := normalizeBuckets("baseline", in.Baseline.Histogram.Buckets)
+	if errC == nil && errB == nil {
+		if tail, ok := tailTest(cb, bb, cs, bs, alt); ok {
+			comps[0].Weight = RankWeight
+			comps = append(comps, tail)
+		}
+	}
+	pValue := 1.0
+	for _, x := range comps {
+		pValue = math.Min(pValue, x.weighted())
+	}
+	// The component that decides: the smallest weighted p-value among those
+	// significant in an allowed direction, preferring one with enough steps
+	// for a dispersion estimate (too few steps can pass but not fail).
+	fired, tooFew := -1, -1
+	for i, x := range comps {
+		if x.weighted() >= c.Alpha {
+			continue
+		}
+		if x.Dispersion != nil && x.Dispersion.TooFew {
+			if tooFew < 0 || x.weighted() < comps[tooFew].weighted() {
+				tooFew = i
+			}
+			continue
+		}
+		if fired < 0 || x.weighted() < comps[fired].weighted() {
+			fired = i
+		}
+	}
+	if fired < 0 && tooFew < 0 && comps[0].Dispersion != nil && comps[0].Statistic.Name == "U" {
+		// Steps without a stratum: the pooled test under independence.
+		if x := comps[0]; x.weighted() < c.Alpha {
+			tooFew = 0
+		}
+	}
+	e.Method = comps[0].Method
+	e.Statistic = comps[0].Statistic
+	e.Dispersion = comps[0].Dispersion
+	if len(comps) > 1 {
+		e.Method = fmt.Sprintf("%s; beside it the share above a high bucket bound (the pooled p99's), combined by weighted Bonferroni (rank %s, tail %s of alpha)",
+			comps[0].Method, g(RankWeight), g(TailWeight))
+		e.Components = comps
 	}
 	e.PValue = ptr(pValue)
 	if br.Canary.Median != nil && br.Baseline.Median != nil {
@@ -276,26 +328,59 @@ func judgeHistogram(c Config, in Input, r *Result) {
 	}
 	e.Effect = eff
 
-	p := fmt.Sprintf("p = %s", g(pValue)) + dispersionWords(e.Dispersion)
 	medians := fmt.Sprintf("median %s vs %s", gp(br.Canary.Median), gp(br.Baseline.Median))
-	significant := pValue < c.Alpha
+	evidence := medians + ", " + fmt.Sprintf("p = %s", g(comps[0].PValue)) + dispersionWords(comps[0].Dispersion)
+	if len(comps) > 1 {
+		rankFirst := fired != 1 && (fired >= 0 || tooFew != 1)
+		rankWords := medians + ", rank p = " + g(comps[0].PValue) + dispersionWords(comps[0].Dispersion)
+		if rankFirst {
+			evidence = rankWords + "; " + tailWords(comps[1])
+		} else {
+			evidence = tailWords(comps[1]) + "; " + rankWords
+		}
+		evidence += fmt.Sprintf("; combined p = %s", g(pValue))
+	}
+	what := "the canary's buckets are"
+	if fired == 1 {
+		what = "the canary's share above le=" + comps[1].Tail.Le + " is"
+	}
 	switch {
-	case !significant:
+	case fired < 0 && tooFew >= 0:
+		r.noData(c, fmt.Sprintf("the difference is significant under independence (%s < alpha %s), but %s",
+			evidence, g(c.Alpha), tooFewWords(comps[tooFew].Dispersion)))
+		e.Components = comps
+		if len(comps) == 1 {
+			e.Components = nil
+		}
+		return
+	case fired < 0 && len(comps) > 1:
 		r.Classification = ClassPass
-		e.Rule = fmt.Sprintf("Pass: the bucket distributions do not differ significantly in direction %s (%s, %s ≥ alpha %s).", c.Direction, medians, p, g(c.Alpha))
+		e.Rule = fmt.Sprintf("Pass: neither the bucket distributions nor the share above le=%s differ significantly in direction %s (%s ≥ alpha %s).",
+			comps[1].Tail.Le, c.Direction, evidence, g(c.Alpha))
+		return
+	case fired < 0:
+		r.Classification = ClassPass
+		e.Rule = fmt.Sprintf("Pass: the bucket distributions do not differ significantly in direction %s (%s ≥ alpha %s).", c.Direction, evidence, g(c.Alpha))
+		return
+	}
+	if len(comps) > 1 {
+		e.Components[fired].Fired = true
+	}
+	higher := comps[fired].Higher
+	switch {
 	case higher && eff.Value != nil && *eff.Value < *c.AllowedIncrease:
 		r.Classification = ClassPass
-		e.Rule = fmt.Sprintf("Pass: the canary is significantly slower (%s, %s), but the %s %s is below allowedIncrease %s.", medians, p, eff.Kind, gp(eff.Value), g(*c.AllowedIncrease))
+		e.Rule = fmt.Sprintf("Pass: %s significantly higher (%s), but the %s %s is below allowedIncrease %s.", what, evidence, eff.Kind, gp(eff.Value), g(*c.AllowedIncrease))
 	case !higher && eff.Value != nil && *eff.Value > *c.AllowedDecrease:
 		r.Classification = ClassPass
-		e.Rule = fmt.Sprintf("Pass: the canary is significantly faster (%s, %s), but the %s %s is above allowedDecrease %s.", medians, p, eff.Kind, gp(eff.Value), g(*c.AllowedDecrease))
+		e.Rule = fmt.Sprintf("Pass: %s significantly lower (%s), but the %s %s is above allowedDecrease %s.", what, evidence, eff.Kind, gp(eff.Value), g(*c.AllowedDecrease))
 	case higher:
 		r.Classification = ClassHigh
-		e.Rule = fmt.Sprintf("High: the canary's buckets are significantly higher (%s, %s < alpha %s) and the %s %s reaches allowedIncrease %s.", medians, p, g(c.Alpha), eff.Kind, gp(eff.Value), g(*c.AllowedIncrease))
+		e.Rule = fmt.Sprintf("High: %s significantly higher (%s < alpha %s) and the %s %s reaches allowedIncrease %s.", what, evidence, g(c.Alpha), eff.Kind, gp(eff.Value), g(*c.AllowedIncrease))
 		r.Veto = c.Critical && (eff.Value == nil || *eff.Value >= *c.CriticalIncrease)
 	default:
 		r.Classification = ClassLow
-		e.Rule = fmt.Sprintf("Low: the canary's buckets are significantly lower (%s, %s < alpha %s) and the %s %s reaches allowedDecrease %s.", medians, p, g(c.Alpha), eff.Kind, gp(eff.Value), g(*c.AllowedDecrease))
+		e.Rule = fmt.Sprintf("Low: %s significantly lower (%s < alpha %s) and the %s %s reaches allowedDecrease %s.", what, evidence, g(c.Alpha), eff.Kind, gp(eff.Value), g(*c.AllowedDecrease))
 		r.Veto = c.Critical && (eff.Value == nil || *eff.Value <= *c.CriticalDecrease)
 	}
 }
@@ -360,9 +445,16 @@ func dispersionWords(d *Dispersion) string {
 	}
 	if d.Estimate == nil {
 		if d.Steps == 1 {
-			return ", 1 informative step"
+			return ", 1 informative step, no dispersion estimated"
 		}
-		return fmt.Sprintf(", %d informative steps", d.Steps)
+		return fmt.Sprintf(", %d informative steps, no dispersion estimated", d.Steps)
 	}
 	return fmt.Sprintf(", %d steps, dispersion %s", d.Steps, g(*d.Estimate))
+}
+
+// tooFewWords says why a significant result on too few steps decides
+// nothing.
+func tooFewWords(d *Dispersion) string {
+	return fmt.Sprintf("only %d informative steps, fewer than the %d needed to estimate the dispersion between steps: "+
+		"a regression cannot be told from overdispersion yet", d.Steps, MinClusterSteps)
 }

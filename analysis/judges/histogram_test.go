@@ -172,7 +172,7 @@ func TestJudgeHistogram(t *testing.T) {
 	}{
 		{name: "slower", cfg: hc, in: histInput(slow, base), wantClass: ClassHigh, ruleHas: "significantly higher"},
 		{name: "slower critical", cfg: Config{Judge: KindHistogram, Critical: true}, in: histInput(slow, base), wantClass: ClassHigh, wantVeto: true},
-		{name: "same", cfg: hc, in: histInput(base, base), wantClass: ClassPass, ruleHas: "do not differ"},
+		{name: "same", cfg: hc, in: histInput(base, base), wantClass: ClassPass, ruleHas: "differ significantly"},
 		{name: "faster is fine", cfg: hc, in: histInput(base, slow), wantClass: ClassPass},
 		{name: "faster fails on either", cfg: Config{Judge: KindHistogram, Direction: DirectionEither}, in: histInput(base, slow), wantClass: ClassLow},
 		{name: "effect gate", cfg: Config{Judge: KindHistogram, AllowedIncrease: ptr(1.5)}, in: histInput(slow, base), wantClass: ClassPass, ruleHas: "below allowedIncrease 1.5"},
@@ -259,5 +259,82 @@ func TestHistogramPowerAndFalseAlarms(t *testing.T) {
 	}
 	if limit := DefaultAlpha + 3*math.Sqrt(DefaultAlpha*(1-DefaultAlpha)/n); alarm > limit {
 		t.Errorf("A/A false alarm rate %.3f is significantly above alpha %.2f (limit %.3f)", alarm, DefaultAlpha, limit)
+	}
+}
+
+// TestHistogramTailComponent: a regression of the slowest observations
+// alone barely moves the rank test but fails on the tail test, which the
+// explanation marks as the component that fired; a uniform slowdown fires
+// the rank test.
+func TestHistogramTailComponent(t *testing.T) {
+	bounds := []float64{50, 100, 250, 500, 1000, inf}
+	base := hist(bounds, []float64{4000, 4000, 1800, 180, 20, 0})
+	tail := hist(bounds, []float64{4000, 4000, 1800, 100, 20, 80})
+	r := Judge(Config{Judge: KindHistogram}, histInput(tail, base))
+	comps := r.Explanation.Components
+	if r.Classification != ClassHigh || len(comps) != 2 || comps[0].Fired || !comps[1].Fired {
+		t.Fatalf("%s, components %+v: %s", r.Classification, comps, r.Explanation.Rule)
+	}
+	if comps[0].PValue < RankWeight*DefaultAlpha {
+		t.Errorf("the rank test alone catches it (p %v): not a tail-only case", comps[0].PValue)
+	}
+	if d := comps[1].Tail; d.Le != "500" || d.CanaryAbove != 100 || d.BaselineAbove != 20 {
+		t.Errorf("tail detail %+v", d)
+	}
+	if p := *r.Explanation.PValue; !relClose(p, comps[1].PValue/TailWeight, 1e-12) {
+		t.Errorf("combined p %v, want tail p / %v = %v", p, TailWeight, comps[1].PValue/TailWeight)
+	}
+	if !strings.Contains(r.Explanation.Rule, "share above le=500 is significantly higher") {
+		t.Errorf("rule %q", r.Explanation.Rule)
+	}
+	slow := hist(bounds, []float64{3400, 4300, 2000, 250, 30, 20})
+	r = Judge(Config{Judge: KindHistogram}, histInput(slow, base))
+	if comps := r.Explanation.Components; r.Classification != ClassHigh || !comps[0].Fired || comps[1].Fired {
+		t.Errorf("uniform slowdown: %s, %+v: %s", r.Classification, comps, r.Explanation.Rule)
+	}
+	// Without observations above any finite bound the rank test runs alone
+	// at the full alpha.
+	r = Judge(Config{Judge: KindHistogram}, histInput(hist([]float64{1, inf}, []float64{500, 0}), hist([]float64{1, inf}, []float64{500, 0})))
+	if r.Explanation.Components != nil || r.Verdict != Pass {
+		t.Errorf("no tail: %s %+v", r.Verdict, r.Explanation.Components)
+	}
+}
+
+// TestHistogramTooFewStepsNeverFail: a canary that is much slower, but
+// whose observations share a step with the baseline's in only three steps,
+// is significant under independence; with fewer than MinClusterSteps
+// informative steps that decides nothing (Nodata, inconclusive).
+func TestHistogramTooFewStepsNeverFail(t *testing.T) {
+	bounds := []float64{50, 100, 250, inf}
+	var cs, bs [][]float64
+	for i := 0; i < 10; i++ {
+		c := []float64{0, 0, 0, 0}
+		if i < 3 {
+			c = []float64{20, 60, 180, 200}
+		}
+		cs = append(cs, c)
+		bs = append(bs, []float64{100, 170, 195, 200})
+	}
+	window := func(steps [][]float64) *Histogram {
+		h := &Histogram{Steps: steps}
+		for k, b := range bounds {
+			var sum float64
+			for _, row := range steps {
+				sum += row[k]
+			}
+			h.Buckets = append(h.Buckets, Bucket{UpperBound: b, Count: sum})
+		}
+		return h
+	}
+	r := Judge(Config{Judge: KindHistogram}, histInput(window(cs), window(bs)))
+	if r.Classification != ClassNodata || r.Verdict != Inconclusive || !strings.Contains(r.Explanation.Rule, "fewer than the 5 needed") {
+		t.Errorf("%s %s: %s", r.Classification, r.Verdict, r.Explanation.Rule)
+	}
+	// The same slowdown in every step fails.
+	for i := range cs {
+		cs[i] = []float64{20, 60, 180, 200}
+	}
+	if r := Judge(Config{Judge: KindHistogram}, histInput(window(cs), window(bs))); r.Verdict != Fail {
+		t.Errorf("every step slower: %s: %s", r.Verdict, r.Explanation.Rule)
 	}
 }

@@ -268,6 +268,10 @@ func judgeErrorRate(c Config, in Input, r *Result) {
 		pct(pr.CanaryRate), g(cc.Errors), g(cc.Requests), pct(pr.BaselineRate), g(bc.Errors), g(bc.Requests))
 	p := fmt.Sprintf("p = %s", g(pr.PValue)) + dispersionWords(e.Dispersion)
 	switch {
+	case pr.PValue < c.Alpha && e.Dispersion != nil && e.Dispersion.TooFew &&
+		(pr.Difference > 0 && c.Direction.allowsIncrease() || pr.Difference < 0 && c.Direction.allowsDecrease()):
+		r.noData(c, fmt.Sprintf("the %s; significant under independence (%s < alpha %s), but %s",
+			rates, p, g(c.Alpha), tooFewWords(e.Dispersion)))
 	case pr.PValue < c.Alpha && pr.Difference > 0 && c.Direction.allowsIncrease():
 		r.Classification = ClassHigh
 		e.Rule = fmt.Sprintf("High: the %s; the canary rate exceeds allowedIncrease %s × the baseline rate (%s < alpha %s).",

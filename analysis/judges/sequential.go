@@ -291,6 +291,11 @@ func judgeSequential(c Config, in Input, r *Result) {
 		dispersionWords(e.Dispersion))
 	switch res.Verdict {
 	case Fail:
+		if d := e.Dispersion; d != nil && d.TooFew {
+			r.Classification = ClassUndecided
+			e.Rule = fmt.Sprintf("Undecided: %s — the regression test reaches its threshold under independence, but %s; continue.", evid, tooFewWords(d))
+			break
+		}
 		r.Classification = ClassHigh
 		if res.Estimate < 0 {
 			r.Classification = ClassLow
@@ -320,13 +325,29 @@ func (r *Result) undecided(c Config, empty bool, why string) {
 // sequentialClustered redoes a proportions look with each step a cluster:
 // the regression statistic is the Mantel–Haenszel z of the steps, and both
 // tests' variances are multiplied — the effective sample size divided — by
-// the dispersion between steps (floored at 1). With fewer than two
-// informative steps the pooled look stands.
+// the dispersion between steps (floored at 1). With fewer than
+// MinClusterSteps informative steps it may not fail (judgeSequential); from
+// two such steps the non-inferiority test is still widened by their
+// dispersion (a pass only gets harder), with fewer the pooled look stands.
 func sequentialClustered(o SequentialOptions, pooled SequentialResult, canary, baseline []Counts) (SequentialResult, *Dispersion) {
 	o, _ = o.withDefaults()
 	st := proportionStrata(canary, baseline)
 	z, _, d, ok := clusterTest(st, Greater, "Mantel-Haenszel per step")
-	if !ok || d.Estimate == nil {
+	widen := d.Applied
+	if d.TooFew {
+		// Too few steps for a dispersion that may fail the canary
+		// (judgeSequential does not fail on them). The non-inferiority test
+		// still widens by what 2–4 steps show, floored at 1: a larger
+		// variance only makes a pass harder.
+		phi, k := pearsonDispersion(st)
+		if !ok || k < 2 {
+			return pooled, &d
+		}
+		widen = math.Max(1, phi)
+		z /= math.Sqrt(widen)
+		d.Applied = widen
+	}
+	if !ok {
 		return pooled, &d
 	}
 	var x1, n1, x0, n0 float64
@@ -335,7 +356,7 @@ func sequentialClustered(o SequentialOptions, pooled SequentialResult, canary, b
 		x0, n0 = x0+baseline[i].Errors, n0+baseline[i].Requests
 	}
 	a1, a0 := (x1+0.5)/(n1+1), (x0+0.5)/(n0+1)
-	v1 := (a1*(1-a1)/n1 + a0*(1-a0)/n0) * d.Applied
-	res := sequentialLookZ(o, pooled.Estimate, z, v1, pooled.EffectiveN/d.Applied)
+	v1 := (a1*(1-a1)/n1 + a0*(1-a0)/n0) * widen
+	res := sequentialLookZ(o, pooled.Estimate, z, v1, pooled.EffectiveN/widen)
 	return res, &d
 }

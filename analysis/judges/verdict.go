@@ -124,6 +124,10 @@ type Explanation struct {
 	// steps: informative steps, estimated dispersion, the variance factor
 	// applied.
 	Dispersion *Dispersion `json:"dispersion,omitempty"`
+	// Components are the tests a judge combined (the histogram judge's rank
+	// and tail tests), each with its own p-value and weight; the one that
+	// decided a failure is marked fired. PValue is then the combined one.
+	Components []Component `json:"components,omitempty"`
 	// Rule is a sentence saying which rule decided the verdict.
 	Rule string `json:"rule"`
 }

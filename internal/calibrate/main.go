@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"time"
 )
 
 func main() {
@@ -36,13 +37,14 @@ func main() {
 // alarms per look and per rollout, then the detection rate per rollout of
 // each regression the judge's data can see.
 func Table(w io.Writer, s Settings, models []Model, res map[string]map[string]map[string]*Cell) {
-	fmt.Fprintf(w, "Seed %d, %d rollouts per model, scenario and judge; rollouts of %d min, a look every %d s, step %d s, fixed window %d steps (%d s), alpha %g.\n\n",
-		s.Seed, s.Rollouts, rolloutSeconds/60, s.Look, s.Step, s.Window, s.Window*s.Step, s.Alpha)
+	fmt.Fprintf(w, "Seed %d, %d rollouts per model, scenario and judge; step %d s, alpha %g.\n\n",
+		s.Seed, s.Rollouts, s.Step, s.Alpha)
 	se := func(p float64, n int) float64 { return math.Sqrt(p * (1 - p) / float64(n)) }
 	for _, m := range models {
-		fmt.Fprintf(w, "**%s** — %s\n\n", m.Name, m.Description)
-		fmt.Fprintln(w, "| judge | A/A false alarms per look | A/A rollouts with a failed look | A/A rollbacks (≥ 5 failed looks) | latency ×1.1 | p99 tail ×3 | errors ×2 | errors ×5 |")
-		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+		fmt.Fprintf(w, "**%s** — %s; rollouts of %d min, a look every %s, fixed window %d steps (%s)\n\n", m.Name, m.Description,
+			m.seconds()/60, time.Duration(m.look(s))*time.Second, m.window(s), time.Duration(m.window(s)*s.Step)*time.Second)
+		fmt.Fprintln(w, "| judge | A/A false alarms per look | A/A rollouts with a failed look | A/A rollbacks (≥ 5 failed looks) | A/A inconclusive looks (rollouts never decided) | latency ×1.1 | p99 tail ×3 | errors ×2 | errors ×5 |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 		for _, c := range columns(s) {
 			aa := res[m.Name]["A/A"][c.Name]
 			row := []string{c.Name}
@@ -51,7 +53,8 @@ func Table(w io.Writer, s Settings, models []Model, res map[string]map[string]ma
 			} else {
 				row = append(row, fmt.Sprintf("%.2f%% ± %.2f", 100*aa.LookRate(), 100*se(aa.LookRate(), aa.Rollouts)))
 			}
-			row = append(row, fmt.Sprintf("%.1f%%", 100*aa.RolloutRate()), fmt.Sprintf("%.1f%%", 100*float64(aa.Rollbacks)/float64(aa.Rollouts)))
+			row = append(row, fmt.Sprintf("%.1f%%", 100*aa.RolloutRate()), fmt.Sprintf("%.1f%%", 100*float64(aa.Rollbacks)/float64(aa.Rollouts)),
+				fmt.Sprintf("%.1f%% (%.1f%%)", 100*aa.InconclusiveRate(), 100*aa.UndecidedRate()))
 			for _, sc := range Scenarios[1:] {
 				relevant := (c.Kind == "latency") == (sc.ErrorFactor == 1)
 				if !relevant {

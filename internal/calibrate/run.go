@@ -15,6 +15,7 @@ var Models = []Model{
 	{Name: "bursty", Description: "as poisson, latency factor per 15 s shared (σ 0.3) and per pod (σ 0.1), error bursts shared (σ 1)", RPS: 50, CanaryWeight: 0.2, CanaryPods: 2, PrimaryPods: 3, Scrape: 15, Jitter: 1, Missed: 0.02, LatencyBurst: 0.3, PodBurst: 0.1, ErrorBurst: 1},
 	{Name: "diurnal", Description: "as bursty, request rate ramping from ×0.5 to ×1.5 over the rollout", RPS: 50, CanaryWeight: 0.2, CanaryPods: 2, PrimaryPods: 3, Scrape: 15, Jitter: 1, Missed: 0.02, LatencyBurst: 0.3, PodBurst: 0.1, ErrorBurst: 1, Diurnal: 0.5},
 	{Name: "low", Description: "low traffic: 0.8 req/s in total (canary 0.16 req/s), bursty", RPS: 0.8, CanaryWeight: 0.2, CanaryPods: 2, PrimaryPods: 3, Scrape: 15, Jitter: 1, Missed: 0.02, LatencyBurst: 0.3, PodBurst: 0.1, ErrorBurst: 1},
+	{Name: "low-2h", Description: "as low, a 2-hour rollout judged over 30-minute windows (window=30m) every 10 minutes (Flagger interval 10m)", LookSeconds: 600, RPS: 0.8, CanaryWeight: 0.2, CanaryPods: 2, PrimaryPods: 3, Scrape: 15, Jitter: 1, Missed: 0.02, LatencyBurst: 0.3, PodBurst: 0.1, ErrorBurst: 1, Minutes: 120, WindowSteps: 60},
 	{Name: "scrape30", Description: "as bursty, 30 s scrapes with ±5 s jitter and 10% missed scrapes", RPS: 50, CanaryWeight: 0.2, CanaryPods: 2, PrimaryPods: 3, Scrape: 30, Jitter: 5, Missed: 0.1, LatencyBurst: 0.3, PodBurst: 0.1, ErrorBurst: 1},
 	{Name: "resets", Description: "as bursty, every pod restarts (counters reset) once with probability 0.5", RPS: 50, CanaryWeight: 0.2, CanaryPods: 2, PrimaryPods: 3, Scrape: 15, Jitter: 1, Missed: 0.02, LatencyBurst: 0.3, PodBurst: 0.1, ErrorBurst: 1, Restarts: 0.5},
 	{Name: "replicas", Description: "as bursty, 1 canary pod vs 6 primary pods, canary 10%", RPS: 50, CanaryWeight: 0.1, CanaryPods: 1, PrimaryPods: 6, Scrape: 15, Jitter: 1, Missed: 0.02, LatencyBurst: 0.3, PodBurst: 0.1, ErrorBurst: 1},
@@ -138,6 +139,20 @@ type Cell struct {
 	// Rollbacks counts rollouts with 5 or more failed looks (Flagger's
 	// default threshold).
 	Rollbacks int
+	// InconclusiveLooks counts looks the judge left inconclusive (too little
+	// data, or the sequential judge continuing); Undecided the rollouts in
+	// which no look decided.
+	InconclusiveLooks, Undecided int
+}
+
+// InconclusiveRate is the inconclusive looks' fraction.
+func (c Cell) InconclusiveRate() float64 {
+	return float64(c.InconclusiveLooks) / math.Max(1, float64(c.Looks))
+}
+
+// UndecidedRate is the fraction of rollouts in which no look decided.
+func (c Cell) UndecidedRate() float64 {
+	return float64(c.Undecided) / math.Max(1, float64(c.Rollouts))
 }
 
 // LookRate is the failed looks' fraction.
@@ -168,9 +183,10 @@ func Run(s Settings, models []Model, scenarios []Scenario) map[string]map[string
 		cfgs[i] = cfg
 	}
 	out := map[string]map[string]map[string]*Cell{}
-	steps := rolloutSeconds / s.Step
-	perLook := s.Look / s.Step
 	for _, m := range models {
+		perLook := m.look(s) / s.Step
+		steps := m.seconds() / s.Step
+		window := m.window(s)
 		out[m.Name] = map[string]map[string]*Cell{}
 		for _, sc := range scenarios {
 			cells := map[string]*Cell{}
@@ -184,17 +200,22 @@ func Run(s Settings, models []Model, scenarios []Scenario) map[string]map[string
 				for ci, c := range cols {
 					cell := cells[c.Name]
 					cell.Rollouts++
-					fails := 0
+					fails, decided := 0, 0
 					for end := perLook; end <= steps; end += perLook {
 						from := 0
 						if !c.Sequential {
-							if end < s.Window {
+							if end < window {
 								continue // the window is not full yet
 							}
-							from = end - s.Window
+							from = end - window
 						}
 						res := judges.Judge(cfgs[ci], c.build(r, from, end))
 						cell.Looks++
+						if res.Verdict == judges.Inconclusive {
+							cell.InconclusiveLooks++
+						} else {
+							decided++
+						}
 						if res.Verdict == judges.Fail {
 							cell.FailedLooks++
 							fails++
@@ -211,6 +232,9 @@ func Run(s Settings, models []Model, scenarios []Scenario) map[string]map[string
 					}
 					if fails >= 5 {
 						cell.Rollbacks++
+					}
+					if decided == 0 {
+						cell.Undecided++
 					}
 				}
 			}

@@ -32,6 +32,34 @@ type Model struct {
 	// Restarts is each pod's probability of restarting (its counters reset)
 	// during the rollout.
 	Restarts float64
+	// Minutes is the rollout's length (0: 30 minutes); WindowSteps the fixed
+	// window in steps (0: the run's Settings.Window); LookSeconds the time
+	// between looks (0: the run's Settings.Look).
+	Minutes, WindowSteps, LookSeconds int
+}
+
+// look is the time between looks in seconds.
+func (m Model) look(s Settings) int {
+	if m.LookSeconds > 0 {
+		return m.LookSeconds
+	}
+	return s.Look
+}
+
+// seconds is the rollout's length in seconds.
+func (m Model) seconds() int {
+	if m.Minutes > 0 {
+		return m.Minutes * 60
+	}
+	return defaultRolloutSeconds
+}
+
+// window is the fixed window in steps.
+func (m Model) window(s Settings) int {
+	if m.WindowSteps > 0 {
+		return m.WindowSteps
+	}
+	return s.Window
 }
 
 // Scenario is what the canary does differently.
@@ -47,11 +75,11 @@ type Scenario struct {
 
 // Constants of every model.
 const (
-	rolloutSeconds = 30 * 60
-	slotSeconds    = 5 // requests are generated per 5 s slot
-	baseErrorRate  = 0.005
-	medianMillis   = 80.0
-	sigmaLog       = 0.6
+	defaultRolloutSeconds = 30 * 60
+	slotSeconds           = 5 // requests are generated per 5 s slot
+	baseErrorRate         = 0.005
+	medianMillis          = 80.0
+	sigmaLog              = 0.6
 )
 
 // bounds are Istio's default request-duration buckets (milliseconds).
@@ -73,6 +101,7 @@ type rollout struct {
 // jitter, missed scrapes and restarts, then read back per step with
 // judges.CounterSteps — exactly as the engine reads a live Prometheus.
 func simulate(m Model, sc Scenario, step int, rng *rand.Rand) rollout {
+	rolloutSeconds := m.seconds()
 	nSlots := rolloutSeconds / slotSeconds
 	intervals := rolloutSeconds/15 + 1
 	latShared := make([]float64, intervals)
@@ -95,7 +124,7 @@ func simulate(m Model, sc Scenario, step int, rng *rand.Rand) rollout {
 		for p := 0; p < pods; p++ {
 			restartAt := -1.0
 			if rng.Float64() < m.Restarts {
-				restartAt = rng.Float64() * rolloutSeconds
+				restartAt = rng.Float64() * float64(rolloutSeconds)
 			}
 			podFactor := make([]float64, intervals)
 			for i := range podFactor {
@@ -118,7 +147,7 @@ func simulate(m Model, sc Scenario, step int, rng *rand.Rand) rollout {
 			for s := 1; s <= nSlots; s++ {
 				t := float64(s * slotSeconds)
 				iv := int(t-1) / 15
-				rate := m.RPS * weight / float64(pods) * (1 + m.Diurnal*(2*t/rolloutSeconds-1))
+				rate := m.RPS * weight / float64(pods) * (1 + m.Diurnal*(2*t/float64(rolloutSeconds)-1))
 				lam := rate * slotSeconds
 				med := medianMillis * latShared[iv] * podFactor[iv]
 				perr := math.Min(1, baseErrorRate*errShared[iv])
@@ -149,9 +178,9 @@ func simulate(m Model, sc Scenario, step int, rng *rand.Rand) rollout {
 			// Scrapes: jittered, some missed, never at the restart's slot.
 			var times []int64
 			var idx []int
-			for t := m.Scrape; t <= rolloutSeconds+m.Scrape; t += m.Scrape {
+			for t := m.Scrape; t <= float64(rolloutSeconds)+m.Scrape; t += m.Scrape {
 				at := t + (rng.Float64()*2-1)*m.Jitter
-				if rng.Float64() < m.Missed || at > rolloutSeconds {
+				if rng.Float64() < m.Missed || at > float64(rolloutSeconds) {
 					continue
 				}
 				times = append(times, int64(at*1000))

@@ -47,4 +47,45 @@ for (k in 1:5) {
   mw <- c(mw, sprintf('{"canary":%s,"baseline":%s,"u":%s,"z":%s}', vec(ca), vec(cb), num(w$statistic), num(z)))
 }
 out <- c(out, sprintf('"mannWhitneySteps":[%s]', paste(mw, collapse = ",")))
+
+# The histogram judge's tail test: per step, bucketed latencies (the canary's
+# slowest 1% three times slower in case 1, none in case 2); the bound is the
+# smallest finite bound with at most 1% of both sides' observations above it;
+# the per-step shares above it go through mantelhaen.test (no continuity
+# correction); the quasi-likelihood p-value is the t(K - 1) tail of
+# z / sqrt(max(1, phi)), phi the Pearson dispersion of the per-step
+# Mantel-Haenszel terms around their common effect.
+tb <- c(25, 50, 100, 250, 500, 1000, Inf)
+tails <- c()
+for (case in 1:2) {
+  K <- 8
+  cs <- list(); bs <- list()
+  for (k in 1:K) {
+    f <- exp(rnorm(1, 0, 0.3))                # the step's shared latency factor
+    a <- 80 * f * exp(rnorm(rpois(1, 600), 0, 0.6))
+    q99 <- 80 * f * exp(0.6 * qnorm(0.99))
+    if (case == 1) a[a > q99] <- 3 * a[a > q99]
+    b <- 80 * f * exp(rnorm(rpois(1, 2400), 0, 0.6))
+    cs[[k]] <- sapply(tb, function(u) sum(a <= u))
+    bs[[k]] <- sapply(tb, function(u) sum(b <= u))
+  }
+  last <- length(tb)
+  pooled <- Reduce(`+`, cs) + Reduce(`+`, bs)
+  j <- which(pooled[last] - pooled[-last] <= 0.01 * pooled[last])[1]
+  if (is.na(j)) j <- last - 1
+  n1 <- as.numeric(sapply(cs, function(x) x[last])); x1 <- n1 - sapply(cs, function(x) x[j])
+  n0 <- as.numeric(sapply(bs, function(x) x[last])); x0 <- n0 - sapply(bs, function(x) x[j])
+  keep <- (x1 + x0) > 0 & (x1 + x0) < (n1 + n0)
+  tab <- array(0, c(2, 2, K))
+  for (k in 1:K) tab[, , k] <- matrix(c(x1[k], x0[k], n1[k] - x1[k], n0[k] - x0[k]), 2, 2)
+  st <- mantelhaen.test(tab[, , keep, drop = FALSE], correct = FALSE)$statistic
+  N <- n1 + n0; X <- x1 + x0
+  S <- (x1 - n1 * X / N)[keep]; V <- (n1 * n0 * X * (N - X) / (N^2 * (N - 1)))[keep]
+  phi <- sum((S - sum(S) / sum(V) * V)^2 / V) / (sum(keep) - 1)
+  z <- sum(S) / sqrt(max(1, phi) * sum(V))
+  mat <- function(l) paste0("[", paste(sapply(l, vec), collapse = ","), "]")
+  tails <- c(tails, sprintf('{"bounds":%s,"canary":%s,"baseline":%s,"le":%s,"steps":%d,"statistic":%s,"phi":%s,"p":%s}',
+    vec(tb[-last]), mat(cs), mat(bs), num(tb[j]), sum(keep), num(st), num(phi), num(pt(z, sum(keep) - 1, lower.tail = FALSE))))
+}
+out <- c(out, sprintf('"tail":[%s]', paste(tails, collapse = ",")))
 cat("{", paste(out, collapse = ",\n"), "}\n", sep = "")
