@@ -27,8 +27,10 @@ import (
 // that carries from one line to the next: it decides how le and quantile
 // label values are normalised) + the line + "# EOF\n" — and its entries go
 // through the same rules as before. When textparse cannot parse the line
-// alone (an error, or a quoted name that spans lines), the rest of the block
-// is parsed by textparse in one piece, as the loader always did. A fast line
+// alone (an error, or a quoted name that spans lines), or when the next line
+// starts with a NUL byte (which textparse's lexer joins to a HELP, TYPE, UNIT
+// or EOF line before it), the rest of the block is parsed by textparse in one
+// piece, as the loader always did. A fast line
 // starts with bytes textparse already lexed as a whole series in this family
 // (under the same type, since a family's type cannot change once it has
 // samples), followed by one space, a value token, one space and a timestamp
@@ -53,6 +55,11 @@ func (l *omLoader) parseBlock(text []byte, final bool, base int) error {
 			return &ParseError{Line: line, Err: fmt.Errorf("line is longer than %d bytes", MaxLineBytes)}
 		}
 		last := final && end == len(text)
+		if end < len(text) && text[end] == 0 {
+			// textparse's lexer skips NUL bytes after the newline of a
+			// HELP, TYPE, UNIT or EOF line, joining the lines.
+			return l.slowRest(text[off:], final, line)
+		}
 		if !last {
 			if ok, err := l.fastSample(text[off:end], line); ok || err != nil {
 				off = end
@@ -154,6 +161,7 @@ func (l *omLoader) fastSample(lineText []byte, line int) (ok bool, err error) {
 		return true, &ParseError{Line: line, Err: fmt.Errorf("series %s: %w (previous sample on line %d)", formatSeries(l.b.series[ref].lset), err, l.lastLine[ref])}
 	}
 	l.lastLine[ref] = line
+	l.fastLines++
 	return true, nil
 }
 

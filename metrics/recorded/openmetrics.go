@@ -231,6 +231,7 @@ type omLoader struct {
 	lexFailed bool
 	entries   int // entries parse has seen, the synthetic one included
 	synth     int // synthetic entries in the latest slowLine document
+	fastLines int // lines loaded by the fast path
 	scratch   []byte
 
 	// The block being parsed: data, whose first skip bytes are a synthetic
