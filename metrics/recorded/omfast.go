@@ -43,28 +43,32 @@ import (
 
 // parseBlock loads the lines of text, whose first line is number base; final
 // says text ends the input (its last line is then always parsed by textparse,
-// which checks the "# EOF" ending).
-func (l *omLoader) parseBlock(text []byte, final bool, base int) error {
+// which checks the "# EOF" ending). It returns the number of newlines in
+// text (where the next block's first line is).
+func (l *omLoader) parseBlock(text []byte, final bool, base int) (int, error) {
 	line := base
+	rest := func(off int) (int, error) {
+		return line - base + bytes.Count(text[off:], newline), l.slowRest(text[off:], final, line)
+	}
 	for off := 0; off < len(text) || (final && off == 0); line++ {
 		end := len(text)
 		if i := bytes.IndexByte(text[off:], '\n'); i >= 0 {
 			end = off + i + 1
 		}
 		if n := end - off; n > MaxLineBytes+1 || (n == MaxLineBytes+1 && text[end-1] != '\n') {
-			return &ParseError{Line: line, Err: fmt.Errorf("line is longer than %d bytes", MaxLineBytes)}
+			return 0, &ParseError{Line: line, Err: fmt.Errorf("line is longer than %d bytes", MaxLineBytes)}
 		}
 		last := final && end == len(text)
 		if end < len(text) && text[end] == 0 {
 			// textparse's lexer skips NUL bytes after the newline of a
 			// HELP, TYPE, UNIT or EOF line, joining the lines.
-			return l.slowRest(text[off:], final, line)
+			return rest(off)
 		}
 		if !last {
 			if ok, err := l.fastSample(text[off:end], line); ok || err != nil {
 				off = end
 				if err != nil {
-					return err
+					return 0, err
 				}
 				continue
 			}
@@ -74,17 +78,22 @@ func (l *omLoader) parseBlock(text []byte, final bool, base int) error {
 		case l.lexFailed && l.entries == l.synth:
 			// textparse could not take the line alone: the rest of the block
 			// in one piece, with its own error if there is one.
-			return l.slowRest(text[off:], final, line)
+			return rest(off)
 		default:
-			return err
+			return 0, err
 		}
 		off = end
 		if last {
+			if end > 0 && text[end-1] == '\n' {
+				line++
+			}
 			break
 		}
 	}
-	return nil
+	return line - base, nil
 }
+
+var newline = []byte{'\n'}
 
 // slowLine parses one line with textparse (see parseBlock).
 func (l *omLoader) slowLine(lineText []byte, last bool, line int) error {

@@ -88,8 +88,12 @@ func compareWithTextparse(t *testing.T, data []byte) int {
 		t.Fatalf("with the fast path: %s\nwithout: %s\ninput:\n%q", g, w, data)
 	}
 	l := newOMLoader()
-	if err := l.parseBlock(data, true, 1); (err == nil) != (gotErr == nil) {
+	n, err := l.parseBlock(data, true, 1)
+	if (err == nil) != (gotErr == nil) {
 		t.Fatalf("parseBlock: %v, ParseOpenMetrics: %v", err, gotErr)
+	}
+	if lines := bytes.Count(data, newline); err == nil && n != lines {
+		t.Fatalf("parseBlock counted %d newlines, the text has %d", n, lines)
 	}
 	streamed, streamErr := LoadOpenMetrics(iotest.OneByteReader(bytes.NewReader(data)))
 	if g, w := dump(streamed, streamErr), dump(want, wantErr); g != w {

@@ -154,10 +154,11 @@ func LoadOpenMetrics(r io.Reader) (*Store, error) {
 			}
 		}
 		carry = append(carry[:0], buf[end:]...)
-		if err := l.parseBlock(buf[text:end], eof, line); err != nil {
+		n, err := l.parseBlock(buf[text:end], eof, line)
+		if err != nil {
 			return nil, err
 		}
-		line += bytes.Count(buf[text:end], []byte{'\n'})
+		line += n
 	}
 	return l.b.build(), nil
 }
@@ -172,7 +173,7 @@ func LoadOpenMetrics(r io.Reader) (*Store, error) {
 // Errors are *ParseError values naming the line.
 func ParseOpenMetrics(data []byte) (*Store, error) {
 	l := newOMLoader()
-	if err := l.parseBlock(data, true, 1); err != nil {
+	if _, err := l.parseBlock(data, true, 1); err != nil {
 		return nil, err
 	}
 	return l.b.build(), nil
