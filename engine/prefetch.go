@@ -30,6 +30,7 @@ type prefetch struct {
 	step  time.Duration // the tick interval
 	ticks int           // ticks the replay may run (bounds the last chunk)
 	last  time.Time     // no point is fetched after this time (zero: none)
+	chunk int           // ticks per range query, at most MaxRangePoints
 
 	mu      sync.Mutex
 	entries map[prefetchEntryKey]*prefetchChunk
@@ -48,13 +49,17 @@ type prefetchChunk struct {
 }
 
 // newPrefetch returns a prefetch for ticks start + i·step, i < ticks, none
-// later than last (when set); nil when the grid is not in whole
+// later than last (when set), chunk ticks per range query (MaxRangePoints
+// when chunk is not in 1..MaxRangePoints); nil when the grid is not in whole
 // milliseconds (the API's time resolution), so nothing is served from it.
-func newPrefetch(start time.Time, step time.Duration, ticks int, last time.Time) *prefetch {
+func newPrefetch(start time.Time, step time.Duration, ticks int, last time.Time, chunk int) *prefetch {
 	if step <= 0 || step%time.Millisecond != 0 || !start.Equal(start.Truncate(time.Millisecond)) || ticks <= 0 {
 		return nil
 	}
-	return &prefetch{start: start, step: step, ticks: ticks, last: last, entries: map[prefetchEntryKey]*prefetchChunk{}}
+	if chunk <= 0 || chunk > MaxRangePoints {
+		chunk = MaxRangePoints
+	}
+	return &prefetch{start: start, step: step, ticks: ticks, last: last, chunk: chunk, entries: map[prefetchEntryKey]*prefetchChunk{}}
 }
 
 // prefetchable reports whether a query's range evaluation equals its
@@ -80,7 +85,7 @@ func (f *prefetch) value(ctx context.Context, rq metrics.RangeQuerier, providerK
 	if i >= f.ticks {
 		return 0, false
 	}
-	c := i / MaxRangePoints
+	c := i / f.chunk
 	f.mu.Lock()
 	k := prefetchEntryKey{providerKey, query, c}
 	ch, found := f.entries[k]
@@ -94,7 +99,7 @@ func (f *prefetch) value(ctx context.Context, rq metrics.RangeQuerier, providerK
 			onErr(err)
 		}
 	})
-	j := i - c*MaxRangePoints
+	j := i - c*f.chunk
 	if j >= len(ch.ok) || !ch.ok[j] {
 		return 0, false
 	}
@@ -104,8 +109,8 @@ func (f *prefetch) value(ctx context.Context, rq metrics.RangeQuerier, providerK
 // chunkRange is the first and last tick time of chunk c, the last one capped
 // at f.last.
 func (f *prefetch) chunkRange(c int) [2]time.Time {
-	first := c * MaxRangePoints
-	n := min(MaxRangePoints, f.ticks-first)
+	first := c * f.chunk
+	n := min(f.chunk, f.ticks-first)
 	start := f.start.Add(time.Duration(first) * f.step)
 	end := start.Add(time.Duration(n-1) * f.step)
 	if !f.last.IsZero() && end.After(f.last) {
