@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"math"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +35,7 @@ type prefetch struct {
 
 	mu      sync.Mutex
 	entries map[prefetchEntryKey]*prefetchChunk
+	ranges  map[rangeKey]*rangeEntry // judged metrics' shared range queries
 }
 
 type prefetchEntryKey struct {
@@ -185,4 +187,85 @@ func (e *Engine) prefetched(ctx context.Context, p *MetricPlan, prov metrics.Pro
 		e.opts.Logger.Warn("range query for the replay failed; its ticks use instant queries",
 			"metric", p.Name, "query", p.Query, "error", providerSecrets(p).String(err.Error()))
 	})
+}
+
+// rangeKey names one shared range query of a replay's judged metrics.
+type rangeKey struct {
+	provider, query string
+	step            time.Duration
+}
+
+// rangeEntry is the latest shared range query of a key: its points run from
+// from to to on the grid from + k·step; failed means it failed (its ticks
+// then query on their own).
+type rangeEntry struct {
+	mu       sync.Mutex
+	from, to time.Time
+	series   []metrics.Series
+	failed   bool
+	fetched  bool
+}
+
+// queryRange serves a judged metric's range query (points first, first +
+// step, …, end) from a range query shared by the replay's ticks: the first
+// tick that needs the query fetches its points from first up to the last
+// tick the replay may reach (at most f.chunk ticks ahead and MaxRangePoints
+// points), and each later tick whose window lies inside on the same grid
+// gets the points of its window, series without a point in it dropped —
+// what its own range query returns, since a range query's every point is
+// evaluated on its own. ok is false when the tick must query itself: a query
+// with @, a grid off whole milliseconds, a window outside the shared one on
+// another grid, or a shared query that failed.
+func (f *prefetch) queryRange(ctx context.Context, rq metrics.RangeQuerier, providerKey, query string, first, end time.Time, step, timeout time.Duration) ([]metrics.Series, bool) {
+	if !prefetchable(query) || step <= 0 || step%time.Millisecond != 0 || end.Before(first) ||
+		!first.Equal(first.Truncate(time.Millisecond)) || !end.Equal(end.Truncate(time.Millisecond)) {
+		return nil, false
+	}
+	f.mu.Lock()
+	if f.ranges == nil {
+		f.ranges = map[rangeKey]*rangeEntry{}
+	}
+	k := rangeKey{providerKey, query, step}
+	e, found := f.ranges[k]
+	if !found {
+		e = &rangeEntry{}
+		f.ranges[k] = e
+	}
+	f.mu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	inside := e.fetched && !first.Before(e.from) && !end.After(e.to) && first.Sub(e.from)%step == 0
+	if !inside {
+		to := end
+		horizon := f.start.Add(time.Duration(f.ticks-1) * f.step)
+		if ahead := end.Add(time.Duration(f.chunk) * f.step); ahead.Before(horizon) {
+			horizon = ahead
+		}
+		if !f.last.IsZero() && f.last.Before(horizon) {
+			horizon = f.last
+		}
+		if limit := first.Add(time.Duration(MaxRangePoints-1) * step); limit.Before(horizon) {
+			horizon = limit
+		}
+		if horizon.After(to) {
+			to = first.Add(horizon.Sub(first) / step * step)
+		}
+		qctx, cancel := context.WithTimeout(ctx, timeout)
+		series, err := rq.QueryRange(qctx, query, first, to, step)
+		cancel()
+		e.from, e.to, e.series, e.failed, e.fetched = first, to, series, err != nil, true
+	}
+	if e.failed {
+		return nil, false
+	}
+	lo, hi := first.UnixMilli(), end.UnixMilli()
+	out := make([]metrics.Series, 0, len(e.series))
+	for _, s := range e.series {
+		i := sort.Search(len(s.Samples), func(i int) bool { return s.Samples[i].T.UnixMilli() >= lo })
+		j := sort.Search(len(s.Samples), func(i int) bool { return s.Samples[i].T.UnixMilli() > hi })
+		if i < j {
+			out = append(out, metrics.Series{Labels: s.Labels, Samples: s.Samples[i:j:j]})
+		}
+	}
+	return out, true
 }
