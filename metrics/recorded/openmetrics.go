@@ -122,11 +122,10 @@ func LoadOpenMetrics(r io.Reader) (*Store, error) {
 		// Block = carry + fresh text up to the last newline once at least
 		// blockSize bytes of text are in.
 		buf = append(buf[:0], carry...)
-		text := 0
-		lastNL := bytes.LastIndexByte(buf[text:], '\n')
+		lastNL := bytes.LastIndexByte(buf, '\n')
 		// Read at least once: the carry alone may be a held-back "# EOF".
-		for fresh := false; !eof && (!fresh || len(buf)-text < blockSize || lastNL < 0); fresh = true {
-			if lastNL < 0 && len(buf)-text > MaxLineBytes {
+		for fresh := false; !eof && (!fresh || len(buf) < blockSize || lastNL < 0); fresh = true {
+			if lastNL < 0 && len(buf) > MaxLineBytes {
 				return nil, &ParseError{Line: line, Err: fmt.Errorf("line is longer than %d bytes", MaxLineBytes)}
 			}
 			if len(buf) == cap(buf) {
@@ -136,7 +135,7 @@ func LoadOpenMetrics(r io.Reader) (*Store, error) {
 			n, err := r.Read(buf[from:min(cap(buf), from+blockSize)])
 			buf = buf[:from+n]
 			if i := bytes.LastIndexByte(buf[from:], '\n'); i >= 0 {
-				lastNL = from - text + i
+				lastNL = from + i
 			}
 			if errors.Is(err, io.EOF) {
 				eof = true
@@ -146,15 +145,15 @@ func LoadOpenMetrics(r io.Reader) (*Store, error) {
 		}
 		end := len(buf)
 		if !eof {
-			end = text + lastNL + 1
+			end = lastNL + 1
 			// A final "# EOF" waits for the next block: only the end of the
 			// input tells whether data follows it.
-			if bytes.HasSuffix(buf[text:end], eofLine) && (end-text == len(eofLine) || buf[end-len(eofLine)-1] == '\n') {
+			if bytes.HasSuffix(buf[:end], eofLine) && (end == len(eofLine) || buf[end-len(eofLine)-1] == '\n') {
 				end -= len(eofLine)
 			}
 		}
 		carry = append(carry[:0], buf[end:]...)
-		n, err := l.parseBlock(buf[text:end], eof, line)
+		n, err := l.parseBlock(buf[:end], eof, line)
 		if err != nil {
 			return nil, err
 		}
