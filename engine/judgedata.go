@@ -82,7 +82,16 @@ func (e *Engine) judged(ctx context.Context, p *MetricPlan, w analysis.JudgeWind
 				var s []metrics.Series
 				var err error
 				if sel, byLE, ok := exactQuery(prov, jobs[i].q); ok {
+					// Raw reads stay per tick: a provider's answer may depend
+					// on the read's start (the recorded provider repeats a
+					// counter's first value at start near the recording's
+					// beginning), so a slice of a longer read could differ.
 					s, err = exactSeries(qctx, prov.(metrics.RawQuerier), sel, byLE, first, w.End, jp.step)
+				} else if f := prefetchFrom(ctx); f != nil {
+					var served bool
+					if s, served = f.queryRange(ctx, rq, providerKey(p.Provider), jobs[i].q.Query, first, w.End, jp.step, e.opts.QueryTimeout); !served {
+						s, err = rq.QueryRange(qctx, jobs[i].q.Query, first, w.End, jp.step)
+					}
 				} else {
 					s, err = rq.QueryRange(qctx, jobs[i].q.Query, first, w.End, jp.step)
 				}

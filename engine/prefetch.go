@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"math"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -30,9 +31,11 @@ type prefetch struct {
 	step  time.Duration // the tick interval
 	ticks int           // ticks the replay may run (bounds the last chunk)
 	last  time.Time     // no point is fetched after this time (zero: none)
+	chunk int           // ticks per range query, at most MaxRangePoints
 
 	mu      sync.Mutex
 	entries map[prefetchEntryKey]*prefetchChunk
+	ranges  map[rangeKey]*rangeEntry // judged metrics' shared range queries
 }
 
 type prefetchEntryKey struct {
@@ -48,13 +51,17 @@ type prefetchChunk struct {
 }
 
 // newPrefetch returns a prefetch for ticks start + i·step, i < ticks, none
-// later than last (when set); nil when the grid is not in whole
+// later than last (when set), chunk ticks per range query (MaxRangePoints
+// when chunk is not in 1..MaxRangePoints); nil when the grid is not in whole
 // milliseconds (the API's time resolution), so nothing is served from it.
-func newPrefetch(start time.Time, step time.Duration, ticks int, last time.Time) *prefetch {
+func newPrefetch(start time.Time, step time.Duration, ticks int, last time.Time, chunk int) *prefetch {
 	if step <= 0 || step%time.Millisecond != 0 || !start.Equal(start.Truncate(time.Millisecond)) || ticks <= 0 {
 		return nil
 	}
-	return &prefetch{start: start, step: step, ticks: ticks, last: last, entries: map[prefetchEntryKey]*prefetchChunk{}}
+	if chunk <= 0 || chunk > MaxRangePoints {
+		chunk = MaxRangePoints
+	}
+	return &prefetch{start: start, step: step, ticks: ticks, last: last, chunk: chunk, entries: map[prefetchEntryKey]*prefetchChunk{}}
 }
 
 // prefetchable reports whether a query's range evaluation equals its
@@ -80,7 +87,7 @@ func (f *prefetch) value(ctx context.Context, rq metrics.RangeQuerier, providerK
 	if i >= f.ticks {
 		return 0, false
 	}
-	c := i / MaxRangePoints
+	c := i / f.chunk
 	f.mu.Lock()
 	k := prefetchEntryKey{providerKey, query, c}
 	ch, found := f.entries[k]
@@ -94,7 +101,7 @@ func (f *prefetch) value(ctx context.Context, rq metrics.RangeQuerier, providerK
 			onErr(err)
 		}
 	})
-	j := i - c*MaxRangePoints
+	j := i - c*f.chunk
 	if j >= len(ch.ok) || !ch.ok[j] {
 		return 0, false
 	}
@@ -104,8 +111,8 @@ func (f *prefetch) value(ctx context.Context, rq metrics.RangeQuerier, providerK
 // chunkRange is the first and last tick time of chunk c, the last one capped
 // at f.last.
 func (f *prefetch) chunkRange(c int) [2]time.Time {
-	first := c * MaxRangePoints
-	n := min(MaxRangePoints, f.ticks-first)
+	first := c * f.chunk
+	n := min(f.chunk, f.ticks-first)
 	start := f.start.Add(time.Duration(first) * f.step)
 	end := start.Add(time.Duration(n-1) * f.step)
 	if !f.last.IsZero() && end.After(f.last) {
@@ -180,4 +187,85 @@ func (e *Engine) prefetched(ctx context.Context, p *MetricPlan, prov metrics.Pro
 		e.opts.Logger.Warn("range query for the replay failed; its ticks use instant queries",
 			"metric", p.Name, "query", p.Query, "error", providerSecrets(p).String(err.Error()))
 	})
+}
+
+// rangeKey names one shared range query of a replay's judged metrics.
+type rangeKey struct {
+	provider, query string
+	step            time.Duration
+}
+
+// rangeEntry is the latest shared range query of a key: its points run from
+// from to to on the grid from + k·step; failed means it failed (its ticks
+// then query on their own).
+type rangeEntry struct {
+	mu       sync.Mutex
+	from, to time.Time
+	series   []metrics.Series
+	failed   bool
+	fetched  bool
+}
+
+// queryRange serves a judged metric's range query (points first, first +
+// step, …, end) from a range query shared by the replay's ticks: the first
+// tick that needs the query fetches its points from first up to the last
+// tick the replay may reach (at most f.chunk ticks ahead and MaxRangePoints
+// points), and each later tick whose window lies inside on the same grid
+// gets the points of its window, series without a point in it dropped —
+// what its own range query returns, since a range query's every point is
+// evaluated on its own. ok is false when the tick must query itself: a query
+// with @, a grid off whole milliseconds, a window outside the shared one on
+// another grid, or a shared query that failed.
+func (f *prefetch) queryRange(ctx context.Context, rq metrics.RangeQuerier, providerKey, query string, first, end time.Time, step, timeout time.Duration) ([]metrics.Series, bool) {
+	if !prefetchable(query) || step <= 0 || step%time.Millisecond != 0 || end.Before(first) ||
+		!first.Equal(first.Truncate(time.Millisecond)) || !end.Equal(end.Truncate(time.Millisecond)) {
+		return nil, false
+	}
+	f.mu.Lock()
+	if f.ranges == nil {
+		f.ranges = map[rangeKey]*rangeEntry{}
+	}
+	k := rangeKey{providerKey, query, step}
+	e, found := f.ranges[k]
+	if !found {
+		e = &rangeEntry{}
+		f.ranges[k] = e
+	}
+	f.mu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	inside := e.fetched && !first.Before(e.from) && !end.After(e.to) && first.Sub(e.from)%step == 0
+	if !inside {
+		to := end
+		horizon := f.start.Add(time.Duration(f.ticks-1) * f.step)
+		if ahead := end.Add(time.Duration(f.chunk) * f.step); ahead.Before(horizon) {
+			horizon = ahead
+		}
+		if !f.last.IsZero() && f.last.Before(horizon) {
+			horizon = f.last
+		}
+		if limit := first.Add(time.Duration(MaxRangePoints-1) * step); limit.Before(horizon) {
+			horizon = limit
+		}
+		if horizon.After(to) {
+			to = first.Add(horizon.Sub(first) / step * step)
+		}
+		qctx, cancel := context.WithTimeout(ctx, timeout)
+		series, err := rq.QueryRange(qctx, query, first, to, step)
+		cancel()
+		e.from, e.to, e.series, e.failed, e.fetched = first, to, series, err != nil, true
+	}
+	if e.failed {
+		return nil, false
+	}
+	lo, hi := first.UnixMilli(), end.UnixMilli()
+	out := make([]metrics.Series, 0, len(e.series))
+	for _, s := range e.series {
+		i := sort.Search(len(s.Samples), func(i int) bool { return s.Samples[i].T.UnixMilli() >= lo })
+		j := sort.Search(len(s.Samples), func(i int) bool { return s.Samples[i].T.UnixMilli() > hi })
+		if i < j {
+			out = append(out, metrics.Series{Labels: s.Labels, Samples: s.Samples[i:j:j]})
+		}
+	}
+	return out, true
 }

@@ -59,7 +59,7 @@ func TestPrefetchServesOnlyClearPoints(t *testing.T) {
 		}
 		return []float64{float64(t.Minute()) + 0.1}
 	}}
-	f := newPrefetch(start, step, 60, time.Time{})
+	f := newPrefetch(start, step, 60, time.Time{}, 0)
 	ctx := context.Background()
 	tests := []struct {
 		at   time.Time
@@ -98,7 +98,7 @@ func TestPrefetchChunksAndFailures(t *testing.T) {
 	one := func(time.Time) []float64 { return []float64{1} }
 
 	fake := &rangeFake{fn: one}
-	f := newPrefetch(start, step, MaxRangePoints+5, time.Time{})
+	f := newPrefetch(start, step, MaxRangePoints+5, time.Time{}, 0)
 	for _, i := range []int{0, MaxRangePoints - 1, MaxRangePoints, MaxRangePoints + 4} {
 		if _, ok := f.value(ctx, fake, "p", "q", start.Add(time.Duration(i)*step), time.Second, nil); !ok {
 			t.Errorf("tick %d not served", i)
@@ -112,9 +112,22 @@ func TestPrefetchChunksAndFailures(t *testing.T) {
 		t.Errorf("range calls %v, want %v", fake.calls, want)
 	}
 
+	// A smaller chunk: ticks 0..24 and 25..49 of 50 in two range queries.
+	fake = &rangeFake{fn: one}
+	f = newPrefetch(start, step, 50, time.Time{}, 25)
+	for _, i := range []int{0, 24, 25, 49} {
+		if _, ok := f.value(ctx, fake, "p", "q", start.Add(time.Duration(i)*step), time.Second, nil); !ok {
+			t.Errorf("chunk 25: tick %d not served", i)
+		}
+	}
+	want = [][2]time.Time{{start, start.Add(24 * step)}, {start.Add(25 * step), start.Add(49 * step)}}
+	if len(fake.calls) != 2 || fake.calls[0] != want[0] || fake.calls[1] != want[1] {
+		t.Errorf("chunk 25: range calls %v, want %v", fake.calls, want)
+	}
+
 	// The last tick is capped at the data's end; later ticks are not served.
 	fake = &rangeFake{fn: one}
-	f = newPrefetch(start, step, 100, start.Add(3*step))
+	f = newPrefetch(start, step, 100, start.Add(3*step), 0)
 	if _, ok := f.value(ctx, fake, "p", "q", start.Add(4*step), time.Second, nil); ok {
 		t.Error("a tick after the data's end was served")
 	}
@@ -124,7 +137,7 @@ func TestPrefetchChunksAndFailures(t *testing.T) {
 
 	// A failing range query serves nothing and is not retried per tick.
 	fake = &rangeFake{fn: one, err: errors.New("boom")}
-	f = newPrefetch(start, step, 100, time.Time{})
+	f = newPrefetch(start, step, 100, time.Time{}, 0)
 	var told []error
 	for i := range 3 {
 		if _, ok := f.value(ctx, fake, "p", "q", start.Add(time.Duration(i)*step), time.Second, func(err error) { told = append(told, err) }); ok {
@@ -137,7 +150,7 @@ func TestPrefetchChunksAndFailures(t *testing.T) {
 
 	// Distinct queries and providers are fetched apart.
 	fake = &rangeFake{fn: one}
-	f = newPrefetch(start, step, 100, time.Time{})
+	f = newPrefetch(start, step, 100, time.Time{}, 0)
 	for _, k := range [][2]string{{"p", "q"}, {"p", "r"}, {"o", "q"}, {"p", "q"}} {
 		f.value(ctx, fake, k[0], k[1], start, time.Second, nil)
 	}
@@ -146,7 +159,7 @@ func TestPrefetchChunksAndFailures(t *testing.T) {
 	}
 
 	// Times the API cannot express exactly disable the prefetch.
-	if newPrefetch(start, 1500*time.Microsecond, 10, time.Time{}) != nil || newPrefetch(start.Add(time.Microsecond), step, 10, time.Time{}) != nil {
+	if newPrefetch(start, 1500*time.Microsecond, 10, time.Time{}, 0) != nil || newPrefetch(start.Add(time.Microsecond), step, 10, time.Time{}, 0) != nil {
 		t.Error("a sub-millisecond grid was accepted")
 	}
 }

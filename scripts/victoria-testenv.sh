@@ -14,7 +14,8 @@
 # response cache, and a free loopback port. The package's system service is never used.
 # Data goes through VictoriaMetrics' Prometheus import API (/api/v1/import/prometheus): the
 # OpenMetrics samples are rewritten as Prometheus text with millisecond timestamps, then
-# /internal/force_flush makes them searchable at once. Everything else is VictoriaMetrics'
+# /internal/force_flush makes them searchable at once. The upload is streamed from a file (a day of
+# recorded data is over a gigabyte); VICTORIA_IMPORT_TIMEOUT (seconds, default 60) bounds it. Everything else is VictoriaMetrics'
 # defaults (MetricsQL, its own staleness detection) — what a user who runs it gets.
 set -euo pipefail
 
@@ -93,7 +94,7 @@ start() {
   echo "$pid" >"$dir/victoria.pid"
   for f in "$@"; do
     if ! to_prometheus "$f" >"$dir/import.prom" 2>"$dir/import.log" ||
-      ! curl -fsS -m 60 --data-binary "@$dir/import.prom" "$url/api/v1/import/prometheus" >>"$dir/import.log" 2>&1; then
+      ! curl -fsS -m "${VICTORIA_IMPORT_TIMEOUT:-60}" -X POST -T "$dir/import.prom" "$url/api/v1/import/prometheus" >>"$dir/import.log" 2>&1; then
       log "could not import $f:"; cat "$dir/import.log" >&2; stop "$dir"; exit 1
     fi
   done

@@ -33,6 +33,10 @@ type ReplayOptions struct {
 }
 
 // NewCmdReplay builds `augur replay`.
+// recordedRangeChunk is how many ticks one range query covers in a replay
+// over --data (4 hours of one-minute ticks).
+const recordedRangeChunk = 240
+
 func NewCmdReplay(ios *IOStreams, runF func(*cobra.Command, *ReplayOptions) error) *cobra.Command {
 	opts := &ReplayOptions{IO: ios}
 	cmd := &cobra.Command{
@@ -67,7 +71,7 @@ Exit codes: 0 promoted, 3 rolled back, 1 neither (stopped at --max-ticks), 2 bad
 	cmd.Flags().StringVar(&opts.Start, "start", "", "first tick: RFC 3339, Unix seconds or +DUR after the data's start (default: the first whole minute after a full metric window and judge window of the data)")
 	cmd.Flags().DurationVar(&opts.Interval, "interval", 0, "time between ticks (default: the Canary's analysis.interval)")
 	cmd.Flags().IntVar(&opts.MaxTicks, "max-ticks", engine.DefaultMaxTicks, "stop after this many ticks")
-	cmd.Flags().BoolVar(&opts.InstantQueries, "instant-queries", false, "against a live server, send one instant query per metric per tick instead of fetching each metric's values with query_range (docs/range-replay.md)")
+	cmd.Flags().BoolVar(&opts.InstantQueries, "instant-queries", false, "evaluate one instant query per metric per tick instead of fetching each metric's values with range queries (from a live server with query_range, or from --data in the embedded engine; docs/range-replay.md)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text, json or yaml")
 	registerReport(cmd, &opts.Report)
 	return cmd
@@ -190,7 +194,12 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 	}
 	req := engine.ReplayRequest{Canary: c, Status: st, Start: start, Interval: interval, MaxTicks: opts.MaxTicks,
 		Judges: judgeOv, Score: score, DataEnd: src.coveredUntil(),
-		RangeQueries: opts.Source.Data == "" && !opts.InstantQueries}
+		RangeQueries: !opts.InstantQueries}
+	if opts.Source.Data != "" {
+		// In process, a chunk of points costs CPU, not a request: keep the
+		// points computed in vain small when the canary stops early.
+		req.RangeChunk = recordedRangeChunk
+	}
 	text := opts.Output == "text"
 	if text {
 		fmt.Fprintf(opts.IO.Out, "Replaying canary %s/%s from %s, one tick every %s\nSource: %s\n",

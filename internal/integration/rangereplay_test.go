@@ -7,8 +7,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -173,5 +175,57 @@ func BenchmarkIntegrationRangeReplay(b *testing.B) {
 	}
 	if diff := cmp.Diff(timelines[0], timelines[1]); diff != "" {
 		b.Fatalf("range-query replay differs (-instant +range):\n%s", diff)
+	}
+}
+
+// TestIntegrationJudgedRangeReplay replays the judged podinfo canary
+// (testdata/judged) against the real server with per-tick queries and with
+// the replay's range-query prefetch, whose judged metrics' range queries are
+// shared by the ticks (each tick reads its window's points from one
+// query_range): the timelines must be identical, judgements included.
+func TestIntegrationJudgedRangeReplay(t *testing.T) {
+	requireIntegration(t)
+	root := repoRoot(t)
+	set, err := manifest.DecodePaths([]string{filepath.Join(root, "testdata", "judged")})
+	if err != nil || len(set.Canaries) != 1 {
+		t.Fatal(set, err)
+	}
+	for _, name := range []string{"latency-regression", "identical"} {
+		t.Run(name, func(t *testing.T) {
+			srv := startServer(t, root, filepath.Join(root, podinfoDir, name+".om"))
+			proxy := startCountingProxy(t, srv.URL)
+			eng := liveEngine(t, set, proxy.URL)
+			req := replayRequest(set.Canaries[0])
+			req.Start = req.Start.Add(5 * time.Minute)
+			perTick, err := eng.Replay(t.Context(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			perTickCounts := proxy.take()
+			req.RangeQueries = true
+			shared, err := eng.Replay(t.Context(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sharedCounts := proxy.take()
+			if diff := cmp.Diff(timelineOf(perTick), timelineOf(shared)); diff != "" {
+				t.Fatalf("shared range queries change the judged replay (-per tick +shared):\n%s", diff)
+			}
+			if !reflect.DeepEqual(perTick, shared) {
+				t.Fatalf("shared range queries change the judged replay's decisions:\nper tick %+v\nshared   %+v", perTick, shared)
+			}
+			judged := 0
+			for _, tk := range perTick.Ticks {
+				for _, c := range tk.Decision.Checks {
+					if c.Judgement != nil {
+						judged++
+					}
+				}
+			}
+			if judged == 0 {
+				t.Fatal("no judged check in the replay")
+			}
+			t.Logf("%s: %d ticks, %s, %d judged checks; per tick: %v; shared: %v", name, len(perTick.Ticks), perTick.Result, judged, perTickCounts, sharedCounts)
+		})
 	}
 }

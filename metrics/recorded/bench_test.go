@@ -50,6 +50,17 @@ func BenchmarkLoad1M(b *testing.B) {
 			}
 		}
 	})
+	b.Run("openmetrics-textparse-only", func(b *testing.B) {
+		// The loader without its fast path (as before issue 15's parser).
+		b.ReportAllocs()
+		b.SetBytes(int64(text.Len()))
+		for b.Loop() {
+			s, err := parseTextparseOnly(text.Bytes())
+			if err != nil || s.SampleCount() != 1_000_000 {
+				b.Fatal(s, err)
+			}
+		}
+	})
 	b.Run("series", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -146,4 +157,24 @@ func BenchmarkScaleLoad(b *testing.B) {
 	b.ReportMetric(float64(s.ChunkBytes())/float64(s.SampleCount()), "chunk-B/sample")
 	b.ReportMetric(float64(s.SampleCount()), "samples")
 	runtime.KeepAlive(s)
+}
+
+// BenchmarkScaleLoadTextparseOnly loads the file named by $AUGUR_SCALE_DATA
+// without the fast path (read whole: textparse needs the text in one
+// piece), for the ratio with BenchmarkScaleLoad in the same run.
+func BenchmarkScaleLoadTextparseOnly(b *testing.B) {
+	path := os.Getenv("AUGUR_SCALE_DATA")
+	if path == "" {
+		b.Skip("set AUGUR_SCALE_DATA to an OpenMetrics file (scripts/scale-bench.sh generates one)")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := parseTextparseOnly(data); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

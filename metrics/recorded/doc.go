@@ -9,6 +9,11 @@
 // provider, and a Cache turns a data file path into a Provider through
 // metrics.Registry.
 //
+// OpenMetrics text is read as a stream: a series' text is parsed once per
+// family by Prometheus's textparse, and its repeated sample lines by the
+// package's own reader of the value and timestamp (omfast.go), whose result
+// is tested and fuzzed against textparse's.
+//
 // Samples are held compressed in Prometheus's XOR chunks (about 1–2 bytes per
 // sample for scraped counters), each series' labels once.
 //

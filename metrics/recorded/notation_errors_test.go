@@ -1,6 +1,7 @@
 package recorded
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -45,5 +46,31 @@ func TestRateOverOneMinuteSpacing(t *testing.T) {
 		if (err == nil) != c.values {
 			t.Errorf("%s over input every %s: err %v, want values %v", c.query, c.interval, err, c.values)
 		}
+	}
+}
+
+// TestNotationHugeExpansionsAreRefused: a few bytes of notation that would
+// expand to a trillion samples are refused before anything is expanded, with
+// a message naming the series (the bound is MaxNotationSamples per series;
+// internal/testfile adds one per file).
+func TestNotationHugeExpansionsAreRefused(t *testing.T) {
+	const series = `http_requests_total{job="api"}`
+	tests := []struct{ values, want string }{
+		{"0+1x1e12", `input series 0 (` + series + `): values: "0+1x1e12" (term 1, column 1): invalid repetition in series values`},
+		{"0+1x1000000000000", `input series 0 (` + series + `): values expand to more than 1048576 samples`},
+		{"1 2 _x1048576", `input series 0 (` + series + `): values expand to more than 1048576 samples`},
+		{"0+1x99999999999999999999999999", `input series 0 (` + series + `): values expand to more than 1048576 samples`},
+		{"stale x1000000000000", `input series 0 (` + series + `): values expand to more than 1048576 samples`},
+	}
+	for _, tt := range tests {
+		_, err := LoadSeries([]SeriesInput{{Series: series, Values: tt.values}}, time.Unix(0, 0), time.Minute)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("values %q:\n got %v\nwant %s…", tt.values, err, tt.want)
+		}
+	}
+	// An expansion just under the bound loads (a few MB in chunks).
+	s, err := LoadSeries([]SeriesInput{{Series: series, Values: "0+1x1048000"}}, time.Unix(0, 0), time.Second)
+	if err != nil || s.SampleCount() != 1048001 {
+		t.Fatalf("0+1x1048000: %v, %v", s, err)
 	}
 }

@@ -119,17 +119,13 @@ func LoadOpenMetrics(r io.Reader) (*Store, error) {
 	var carry []byte // start of a line not yet complete
 	line := 1        // line number of the first line in carry / the next block
 	for eof := false; !eof; {
-		// Block = [synthetic TYPE line] + carry + fresh text up to the last
-		// newline once at least blockSize bytes of text are in.
-		buf = buf[:0]
-		prefix := l.resumeLine()
-		buf = append(buf, prefix...)
-		buf = append(buf, carry...)
-		text := len(prefix)
-		lastNL := bytes.LastIndexByte(buf[text:], '\n')
+		// Block = carry + fresh text up to the last newline once at least
+		// blockSize bytes of text are in.
+		buf = append(buf[:0], carry...)
+		lastNL := bytes.LastIndexByte(buf, '\n')
 		// Read at least once: the carry alone may be a held-back "# EOF".
-		for fresh := false; !eof && (!fresh || len(buf)-text < blockSize || lastNL < 0); fresh = true {
-			if lastNL < 0 && len(buf)-text > MaxLineBytes {
+		for fresh := false; !eof && (!fresh || len(buf) < blockSize || lastNL < 0); fresh = true {
+			if lastNL < 0 && len(buf) > MaxLineBytes {
 				return nil, &ParseError{Line: line, Err: fmt.Errorf("line is longer than %d bytes", MaxLineBytes)}
 			}
 			if len(buf) == cap(buf) {
@@ -139,7 +135,7 @@ func LoadOpenMetrics(r io.Reader) (*Store, error) {
 			n, err := r.Read(buf[from:min(cap(buf), from+blockSize)])
 			buf = buf[:from+n]
 			if i := bytes.LastIndexByte(buf[from:], '\n'); i >= 0 {
-				lastNL = from - text + i
+				lastNL = from + i
 			}
 			if errors.Is(err, io.EOF) {
 				eof = true
@@ -149,25 +145,19 @@ func LoadOpenMetrics(r io.Reader) (*Store, error) {
 		}
 		end := len(buf)
 		if !eof {
-			end = text + lastNL + 1
+			end = lastNL + 1
 			// A final "# EOF" waits for the next block: only the end of the
 			// input tells whether data follows it.
-			if bytes.HasSuffix(buf[text:end], eofLine) && (end-text == len(eofLine) || buf[end-len(eofLine)-1] == '\n') {
+			if bytes.HasSuffix(buf[:end], eofLine) && (end == len(eofLine) || buf[end-len(eofLine)-1] == '\n') {
 				end -= len(eofLine)
 			}
 		}
-		if err := checkLineLengths(buf[text:], line); err != nil {
-			return nil, err
-		}
 		carry = append(carry[:0], buf[end:]...)
-		block := buf[:end]
-		if !eof {
-			block = append(block, eofLine...)
-		}
-		if err := l.parse(block, text, line); err != nil {
+		n, err := l.parseBlock(buf[:end], eof, line)
+		if err != nil {
 			return nil, err
 		}
-		line += bytes.Count(buf[text:end], []byte{'\n'})
+		line += n
 	}
 	return l.b.build(), nil
 }
@@ -181,11 +171,8 @@ func LoadOpenMetrics(r io.Reader) (*Store, error) {
 // label, x_sum, x_count and x_created). Labels with empty values are dropped.
 // Errors are *ParseError values naming the line.
 func ParseOpenMetrics(data []byte) (*Store, error) {
-	if err := checkLineLengths(data, 1); err != nil {
-		return nil, err
-	}
 	l := newOMLoader()
-	if err := l.parse(data, 0, 1); err != nil {
+	if _, err := l.parseBlock(data, true, 1); err != nil {
 		return nil, err
 	}
 	return l.b.build(), nil
@@ -233,6 +220,20 @@ type omLoader struct {
 
 	lastLine []int // per series ref: line of its newest sample
 
+	// The fast path (omfast.go): the series text of the latest fast line
+	// and its ref (lastOK false when unset), textparse's current metric
+	// type (that of the latest TYPE line, in any family), whether the
+	// latest error came from textparse's lexer, and a buffer for one line.
+	lastKey   []byte
+	lastRef   int
+	lastOK    bool
+	pmtype    model.MetricType
+	lexFailed bool
+	entries   int // entries parse has seen, the synthetic one included
+	synth     int // synthetic entries in the latest slowLine document
+	fastLines int // lines loaded by the fast path
+	scratch   []byte
+
 	// The block being parsed: data, whose first skip bytes are a synthetic
 	// TYPE line repeating the current family's type, and whose byte skip is
 	// the start of line base. curOff/curLine is a cursor for counting lines
@@ -248,14 +249,17 @@ type omLoader struct {
 	hasPrev          bool
 }
 
-// resumeLine is the synthetic TYPE line that gives the next block's parser
-// the current family's type (it decides how le and quantile labels are
-// normalised), or nil.
-func (l *omLoader) resumeLine() []byte {
-	if !l.cur.typed {
-		return nil
+// resumeLine appends to dst the synthetic TYPE line that gives a new
+// textparse parser the type of the latest TYPE line (the only parser state
+// that carries from one line to the next: it decides how le and quantile
+// label values are normalised), if there was one.
+func (l *omLoader) resumeLine(dst []byte) []byte {
+	if l.pmtype == "" {
+		return dst
 	}
-	return []byte("# TYPE " + l.cur.name + " " + string(l.cur.typ) + "\n")
+	dst = append(dst, "# TYPE x "...)
+	dst = append(dst, l.pmtype...)
+	return append(dst, '\n')
 }
 
 // lineOf returns the 1-based line number of byte offset o of the block.
@@ -303,6 +307,7 @@ func (l *omLoader) parse(data []byte, skip, base int) error {
 	l.data, l.skip, l.base = data, skip, base
 	l.curOff, l.curLine = skip, base
 	l.hasPrev = false
+	l.lexFailed, l.entries = false, 0
 	p := textparse.NewOpenMetricsParser(data, l.symbols)
 	synthetic := skip > 0
 	for {
@@ -311,8 +316,10 @@ func (l *omLoader) parse(data []byte, skip, base int) error {
 			return nil
 		}
 		if err != nil {
+			l.lexFailed = true
 			return &ParseError{Line: l.nextLine(), Err: err}
 		}
+		l.entries++
 		if synthetic {
 			// The repeated TYPE line of the family the previous block ended in.
 			synthetic = false
@@ -323,6 +330,7 @@ func (l *omLoader) parse(data []byte, skip, base int) error {
 		switch et {
 		case textparse.EntryType:
 			name, typ := p.Type()
+			l.pmtype = typ
 			if err := l.metadata(name, "TYPE", typ); err != nil {
 				return err
 			}
@@ -377,6 +385,7 @@ func (l *omLoader) startFamily(name string, off int) error {
 	l.seen[name] = l.lineOf(off)
 	l.cur = omFamily{name: name, typ: model.MetricTypeUnknown}
 	clear(l.cache)
+	l.lastOK = false
 	return nil
 }
 
