@@ -67,6 +67,10 @@ type QueryRequest struct {
 	// AnalysisStart is when the analysis started: the sequential judge
 	// reads the data since then (default: one analysis interval).
 	AnalysisStart *time.Time `json:"analysisStart,omitempty"`
+	// Data, set by a transport (never by a request's JSON), bounds the
+	// recorded data this request reads when it is not the service's own
+	// (the Argo plugin's per-metric data file).
+	Data *DataBounds `json:"-"`
 }
 
 // QueryResponse is the rendered queries, values and checks.
@@ -87,6 +91,9 @@ type Options struct {
 	// DefaultAt, when set, gives the evaluation time of requests without one
 	// (recorded data: the end of the data).
 	DefaultAt func() time.Time
+	// Data, when set, bounds the recorded data the engine reads: an
+	// evaluation time or a judge window outside it is a bad request.
+	Data *DataBounds
 }
 
 // Service answers decide and query requests.
@@ -166,6 +173,19 @@ func (s *Service) Decide(ctx context.Context, req DecideRequest) (analysis.Decis
 		return analysis.Decision{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	evalAt, now := s.times(req.At)
+	if s.opts.Data != nil {
+		var extra engine.TemplateSource
+		if len(req.MetricTemplates) > 0 {
+			extra = engine.StaticTemplates(req.MetricTemplates)
+		}
+		plans, err := s.opts.Engine.PlanFor(ctx, &req.Canary, engine.PlanOptions{Templates: extra, Judges: req.Judges})
+		if err != nil {
+			return analysis.Decision{}, err
+		}
+		if err := s.checkData(nil, withoutValues(plans, req.Values), now, req.At != nil); err != nil {
+			return analysis.Decision{}, err
+		}
+	}
 	tr := engine.TickRequest{
 		Canary: req.Canary, Status: req.Status, NewRevision: req.NewRevision, Readiness: req.Readiness,
 		Checksum: req.Checksum, At: evalAt, Now: now, Hooks: hooks, Values: req.Values,
@@ -211,6 +231,9 @@ func (s *Service) Query(ctx context.Context, req QueryRequest) (QueryResponse, e
 		return QueryResponse{}, err
 	}
 	evalAt, now := s.times(req.At)
+	if err := s.checkData(req.Data, plans, now, req.At != nil && req.Data == nil); err != nil {
+		return QueryResponse{}, err
+	}
 	opts := engine.EvalOptions{At: evalAt, JudgeAt: now, Interval: c.GetAnalysis().IntervalDuration()}
 	if req.AnalysisStart != nil {
 		opts.AnalysisStart = *req.AnalysisStart
@@ -220,6 +243,21 @@ func (s *Service) Query(ctx context.Context, req QueryRequest) (QueryResponse, e
 		resp.Checks = append(resp.Checks, analysis.CheckObservation(o))
 	}
 	return resp, nil
+}
+
+// withoutValues drops the plans of metrics the request gives values for
+// (they are not queried).
+func withoutValues(plans []engine.MetricPlan, values map[string]engine.Value) []engine.MetricPlan {
+	if len(values) == 0 {
+		return plans
+	}
+	var out []engine.MetricPlan
+	for _, p := range plans {
+		if _, given := values[p.Name]; !given {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // validateJudges rejects judge settings and score thresholds that name no

@@ -139,7 +139,7 @@ func pluginService(ctx context.Context, opts *PluginOptions, logger *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	so := service.Options{Engine: eng}
+	so := service.Options{Engine: eng, Data: src.bounds()}
 	if end := src.end; !end.IsZero() {
 		so.DefaultAt = func() time.Time { return recorded.EvalTime(end) }
 	}
@@ -219,7 +219,7 @@ func argoProvider(opts *ArgoPluginOptions, logger *slog.Logger) (*argo.Provider,
 		if err != nil {
 			return nil, err
 		}
-		po.Registry = src.registry
+		po.Registry, po.Data = src.registry, src.bounds()
 		if end := src.end; !end.IsZero() {
 			// Judged metrics' range queries end where the data ends.
 			po.DefaultAt = func() time.Time { return recorded.EvalTime(end) }

@@ -141,6 +141,10 @@ func (h *HookAnswer) UnmarshalYAML(n *yaml.Node) error {
 
 // Want is the expected decision (want.yaml). Every field is checked.
 type Want struct {
+	// Error, when set, is what every transport must refuse the request
+	// with, as bad input (a part of the message; the other fields are then
+	// left out): a mistake is never a decision.
+	Error  string          `yaml:"error,omitempty"`
 	Action analysis.Action `yaml:"action"`
 	Status WantStatus      `yaml:"status"`
 	// Weights is the traffic split after the tick.
