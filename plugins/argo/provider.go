@@ -66,7 +66,7 @@ type Provider struct {
 
 	preflight PreflightFunc
 
-	mu   sync.Mutex
+	mu     sync.Mutex
 	bounds map[string]*service.DataBounds
 }
 
