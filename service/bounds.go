@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/engine"
 )
 
@@ -131,6 +132,37 @@ func (s *Service) checkData(b *DataBounds, plans []engine.MetricPlan, at time.Ti
 		return fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	if err := b.checkJudgeWindows(plans, what, at, given); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	return nil
+}
+
+// MissingTemplates refuses every templateRef of c whose MetricTemplate was
+// not found, naming the Canary, the metric and the template; hint says
+// where the template should have come from. Other plan errors (a template
+// that does not render, a provider that is not supported) are left to the
+// caller.
+func MissingTemplates(c *analysis.Canary, plans []engine.MetricPlan, hint string) error {
+	var errs []string
+	for _, p := range plans {
+		if p.Kind != analysis.KindTemplate || p.Err == nil || p.Err.Kind != analysis.ErrKindTemplate {
+			continue
+		}
+		errs = append(errs, fmt.Sprintf("metric %s: %s (%s)", p.Name, p.Err.Message, hint))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("canary %s/%s: %s", c.Metadata.Namespace, c.Metadata.Name, strings.Join(errs, "; "))
+}
+
+// checkPlans refuses a missing MetricTemplate as a bad request when no
+// cluster could hold it (Options.TemplatesInCluster).
+func (s *Service) checkPlans(c *analysis.Canary, plans []engine.MetricPlan) error {
+	if s.opts.TemplatesInCluster {
+		return nil
+	}
+	if err := MissingTemplates(c, plans, "give it in the request's metricTemplates, or to augur serve with -f"); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	return nil

@@ -94,6 +94,13 @@ type Options struct {
 	// Data, when set, bounds the recorded data the engine reads: an
 	// evaluation time or a judge window outside it is a bad request.
 	Data *DataBounds
+	// TemplatesInCluster: templateRefs may resolve in a cluster (the
+	// service has a cluster source), so a missing MetricTemplate is what
+	// Flagger makes of it, a failed check (hold). Without a cluster, a
+	// templateRef naming a MetricTemplate neither the request nor the
+	// service's files hold is a bad request, refused before any hook or
+	// query (MissingTemplates).
+	TemplatesInCluster bool
 }
 
 // Service answers decide and query requests.
@@ -173,19 +180,6 @@ func (s *Service) Decide(ctx context.Context, req DecideRequest) (analysis.Decis
 		return analysis.Decision{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	evalAt, now := s.times(req.At)
-	if s.opts.Data != nil {
-		var extra engine.TemplateSource
-		if len(req.MetricTemplates) > 0 {
-			extra = engine.StaticTemplates(req.MetricTemplates)
-		}
-		plans, err := s.opts.Engine.PlanFor(ctx, &req.Canary, engine.PlanOptions{Templates: extra, Judges: req.Judges})
-		if err != nil {
-			return analysis.Decision{}, err
-		}
-		if err := s.checkData(nil, withoutValues(plans, req.Values), now, req.At != nil); err != nil {
-			return analysis.Decision{}, err
-		}
-	}
 	tr := engine.TickRequest{
 		Canary: req.Canary, Status: req.Status, NewRevision: req.NewRevision, Readiness: req.Readiness,
 		Checksum: req.Checksum, At: evalAt, Now: now, Hooks: hooks, Values: req.Values,
@@ -193,6 +187,20 @@ func (s *Service) Decide(ctx context.Context, req DecideRequest) (analysis.Decis
 	}
 	if len(req.MetricTemplates) > 0 {
 		tr.Templates = engine.StaticTemplates(req.MetricTemplates)
+	}
+	if s.opts.Data != nil || !s.opts.TemplatesInCluster {
+		// Check the plans before any hook is called or metric queried.
+		plans, err := s.opts.Engine.PlanFor(ctx, &req.Canary, engine.PlanOptions{Templates: tr.Templates, Judges: req.Judges})
+		if err != nil {
+			return analysis.Decision{}, err
+		}
+		if err := s.checkPlans(&req.Canary, plans); err != nil {
+			return analysis.Decision{}, err
+		}
+		if err := s.checkData(nil, withoutValues(plans, req.Values), now, req.At != nil); err != nil {
+			return analysis.Decision{}, err
+		}
+		tr.Plans = plans
 	}
 	return s.opts.Engine.Tick(ctx, tr)
 }
@@ -228,6 +236,9 @@ func (s *Service) Query(ctx context.Context, req QueryRequest) (QueryResponse, e
 	}
 	plans, err := s.opts.Engine.PlanFor(ctx, &c, engine.PlanOptions{Templates: extra, Judges: req.Judges})
 	if err != nil {
+		return QueryResponse{}, err
+	}
+	if err := s.checkPlans(&c, plans); err != nil {
 		return QueryResponse{}, err
 	}
 	evalAt, now := s.times(req.At)

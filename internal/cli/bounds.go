@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/engine"
 	"github.com/augurproj/augur/service"
 )
@@ -37,6 +38,13 @@ func (s *dataSource) inData(flag string, t time.Time) error {
 // coveredUntil is the last evaluation time the recorded data covers: its
 // last sample plus one scrape interval (zero for a live source).
 func (s *dataSource) coveredUntil() time.Time { return s.bounds().CoveredUntil() }
+
+// missingTemplates refuses every templateRef of c naming a MetricTemplate
+// no -f file gives (service.MissingTemplates, the words every transport
+// uses).
+func missingTemplates(c *analysis.Canary, plans []engine.MetricPlan) error {
+	return service.MissingTemplates(c, plans, "give the file that defines it with -f")
+}
 
 // checkPlans turns every metric that cannot be evaluated — a templateRef
 // naming a MetricTemplate that was not given, a template that does not

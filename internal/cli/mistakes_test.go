@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // mistake is an ordinary user mistake and what augur must answer: an exit
@@ -14,7 +16,7 @@ type mistake struct {
 	name   string
 	args   []string
 	code   int
-	stream string // "stderr" or "stdout"
+	stream string // "stderr", "stdout", or "body" (an HTTP answer)
 	want   string
 }
 
@@ -45,16 +47,22 @@ var mistakes = []mistake{
 		"metric request-success-rate: its judge reads the 10m window from 2026-11-01T09:50:00Z to 2026-11-01T10:00:00Z (--start), which starts before the recorded data"},
 	{"replay without the MetricTemplate a templateRef names",
 		[]string{"replay", "-f", podinfo + "/canary.yaml", "--data", podinfo + "/healthy.om"}, ExitBadInput, "stderr",
-		"metric not-found-percentage: "},
+		"canary test/podinfo: metric not-found-percentage: MetricTemplate istio-system/not-found-percentage not found (give the file that defines it with -f)"},
 	{"query without the MetricTemplate a templateRef names",
 		[]string{"query", "-f", podinfo + "/canary.yaml", "--data", podinfo + "/healthy.om"}, ExitBadInput, "stderr",
-		"metric not-found-percentage: "},
-	// analyze is one Flagger tick: a missing template is Flagger's failed
-	// check (hold, with Flagger's event naming it), as the scenario corpus
-	// asserts through every transport.
+		"canary test/podinfo: metric not-found-percentage: MetricTemplate istio-system/not-found-percentage not found (give the file that defines it with -f)"},
+	// Without a cluster, analyze's templates come from the files alone: a
+	// missing one is a file not given. From a cluster it is Flagger's
+	// failed check (TestAnalyzeFromCluster).
 	{"analyze without the MetricTemplate a templateRef names",
-		[]string{"analyze", "-f", podinfo + "/canary.yaml", "--data", podinfo + "/healthy.om", "--webhooks", "pass", "--weight", "10"}, ExitCheckFail, "stdout",
-		"Metric template not-found-percentage.istio-system error"},
+		[]string{"analyze", "-f", podinfo + "/canary.yaml", "--data", podinfo + "/healthy.om", "--webhooks", "pass", "--weight", "10"}, ExitBadInput, "stderr",
+		"canary test/podinfo: metric not-found-percentage: MetricTemplate istio-system/not-found-percentage not found (give the file that defines it with -f)"},
+	{"analyze without the MetricTemplate, live",
+		[]string{"analyze", "-f", podinfo + "/canary.yaml", "--prometheus", "http://127.0.0.1:9", "--webhooks", "pass", "--weight", "10"}, ExitBadInput, "stderr",
+		"canary test/podinfo: metric not-found-percentage: MetricTemplate istio-system/not-found-percentage not found (give the file that defines it with -f)"},
+	{"decide on augur serve (or a plugin) without the MetricTemplate, no cluster",
+		[]string{"serve-decide"}, 400, "body",
+		"canary test/podinfo: metric not-found-percentage: MetricTemplate istio-system/not-found-percentage not found (give it in the request's metricTemplates, or to augur serve with -f)"},
 	{"render of a provider augur does not query",
 		[]string{"render", "-f", podinfo + "/canary.yaml", "-f", "testdata/mistakes/cloudwatch-template.yaml"}, ExitBadInput, "stdout",
 		`error:    provider type "cloudwatch" is not supported (augur queries: datadog, dynatrace, graphite, influxdb, newrelic, prometheus)`},
@@ -93,12 +101,22 @@ var mistakes = []mistake{
 func TestMistakes(t *testing.T) {
 	for _, tt := range mistakes {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := run(t, "", tt.args...)
+			var code int
+			var out, errOut string
+			if tt.args[0] == "serve-decide" {
+				// POST /v1/decide to `augur serve` without -f: the
+				// request's Canary file is args[1].
+				url, _, stop := startServe(t)
+				defer stop()
+				code, out = post(t, &http.Client{Timeout: 30 * time.Second}, url+"/v1/decide", podinfoDecide(t, "", "pass", 10), nil)
+			} else {
+				code, out, errOut = run(t, "", tt.args...)
+			}
 			if code != tt.code {
 				t.Errorf("exit %d, want %d; stdout %q stderr %q", code, tt.code, out, errOut)
 			}
 			got := errOut
-			if tt.stream == "stdout" {
+			if tt.stream == "stdout" || tt.stream == "body" {
 				got = out
 			}
 			if !strings.Contains(got, tt.want) {

@@ -139,7 +139,7 @@ func pluginService(ctx context.Context, opts *PluginOptions, logger *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	so := service.Options{Engine: eng, Data: src.bounds()}
+	so := service.Options{Engine: eng, Data: src.bounds(), TemplatesInCluster: in.cluster != nil}
 	if end := src.end; !end.IsZero() {
 		so.DefaultAt = func() time.Time { return recorded.EvalTime(end) }
 	}

@@ -172,6 +172,9 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := missingTemplates(&c, plans); err != nil {
+		return badInput(err)
+	}
 	if err := checkPlans(plans, src.queryTypes()); err != nil {
 		return badInput(err)
 	}

@@ -83,6 +83,9 @@ func TestScenariosThroughCLI(t *testing.T) {
 		if s.Spec.Readiness.V != (analysis.Readiness{}) {
 			return "workload readiness comes from the driver's request; the CLI has no readiness flags"
 		}
+		if s.Spec.TemplatesInCluster {
+			return "the scenario resolves templates in a cluster; analyze -f has the files only (TestAnalyzeFromCluster: template missing from the cluster holds)"
+		}
 		return ""
 	}})
 }

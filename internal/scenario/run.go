@@ -143,7 +143,7 @@ func (s *Scenario) Service(hooks engine.HookCaller) (*service.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return service.New(service.Options{Engine: eng, Hooks: hooks, Data: bounds})
+	return service.New(service.Options{Engine: eng, Hooks: hooks, Data: bounds, TemplatesInCluster: s.Spec.TemplatesInCluster})
 }
 
 // Normalize replaces the webhook server's address (random per run) with
