@@ -175,6 +175,10 @@ type ArgoPluginOptions struct {
 	Kube    kubeFlags
 	// Serve serves the provider (default argo.Serve); tests replace it.
 	Serve func(argo.ServeOptions) error
+
+	// evalAt is `augur query --at` over AnalysisTemplates: the time of
+	// every measurement (inside --data).
+	evalAt string
 }
 
 // NewCmdArgoPlugin builds `augur argo-plugin`.
@@ -220,9 +224,14 @@ func argoProvider(opts *ArgoPluginOptions, logger *slog.Logger) (*argo.Provider,
 			return nil, err
 		}
 		po.Registry, po.Data = src.registry, src.bounds()
-		if end := src.end; !end.IsZero() {
-			// Judged metrics' range queries end where the data ends.
-			po.DefaultAt = func() time.Time { return recorded.EvalTime(end) }
+		at, err := src.evalTime(opts.evalAt)
+		if err != nil {
+			return nil, err
+		}
+		if !at.IsZero() {
+			// Judged metrics' range queries end there too (recorded data:
+			// at its end by default).
+			po.DefaultAt = func() time.Time { return at }
 		}
 	}
 	if opts.Cluster || opts.Kube.requested() {
