@@ -124,7 +124,7 @@ func (s *Service) checkData(b *DataBounds, plans []engine.MetricPlan, at time.Ti
 	if b == nil {
 		return nil
 	}
-	what := "evaluation time (the data's end)"
+	what := "evaluation time"
 	if given {
 		what = "at"
 	}

@@ -66,7 +66,7 @@ func TestServeDataJudgeWindows(t *testing.T) {
 			"its judge reads the 10m window from 2026-11-01T09:52:00Z to 2026-11-01T10:02:00Z (at), which starts before the recorded data"},
 		{"decide at the data's end with a window longer than the data", "/v1/decide",
 			map[string]any{"status": status, "webhooks": "pass", "judges": map[string]any{"request-duration": map[string]string{"window": "1h"}}}, 400,
-			"metric request-duration: its judge reads the 1h window from 2026-11-01T09:29:00Z to 2026-11-01T10:29:00Z (evaluation time (the data's end)), which starts before the recorded data ../../testdata/podinfo/latency-regression.om, whose first sample is at 2026-11-01T09:58:07.5Z (use a judge window of 30m52s or shorter)"},
+			"metric request-duration: its judge reads the 1h window from 2026-11-01T09:29:00Z to 2026-11-01T10:29:00Z (evaluation time), which starts before the recorded data ../../testdata/podinfo/latency-regression.om, whose first sample is at 2026-11-01T09:58:07.5Z (use a judge window of 30m52s or shorter)"},
 		{"decide after the data", "/v1/decide",
 			map[string]any{"status": status, "webhooks": "pass", "at": "2026-11-01T12:00:00Z"}, 400,
 			"at 2026-11-01T12:00:00Z is outside the recorded data ../../testdata/podinfo/latency-regression.om, whose first sample is at 2026-11-01T09:58:07.5Z and last at 2026-11-01T10:29:52.5Z (scraped every 15s)"},
@@ -103,7 +103,7 @@ func TestArgoPluginDataJudgeWindows(t *testing.T) {
 		return p.RunContext(ctx, &v1alpha1.AnalysisRun{}, m)
 	}
 	m := measure("1h")
-	want := "metric request-duration: its judge reads the 1h window from 2026-11-01T09:29:00Z to 2026-11-01T10:29:00Z (evaluation time (the data's end)), which starts before the recorded data ../../testdata/podinfo/identical.om, whose first sample is at 2026-11-01T09:58:07.5Z (use a judge window of 30m52s or shorter)"
+	want := "metric request-duration: its judge reads the 1h window from 2026-11-01T09:29:00Z to 2026-11-01T10:29:00Z (evaluation time), which starts before the recorded data ../../testdata/podinfo/identical.om, whose first sample is at 2026-11-01T09:58:07.5Z (use a judge window of 30m52s or shorter)"
 	if m.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(m.Message, want) {
 		t.Errorf("1h window: %s %q\nwant Error with %q", m.Phase, m.Message, want)
 	}
