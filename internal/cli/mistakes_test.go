@@ -143,3 +143,20 @@ func TestMistakesDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestDataFormatHintRuns: the command the wrong-format message tells a
+// person to run to record data parses as written (its flags exist).
+func TestDataFormatHintRuns(t *testing.T) {
+	_, _, errOut := run(t, "", "replay", "-f", podinfo, "--data", podinfo+"/canary.yaml")
+	_, rest, ok := strings.Cut(errOut, "`augur record ")
+	hint, _, ok2 := strings.Cut(rest, "`")
+	if !ok || !ok2 {
+		t.Fatalf("no augur record command in %q", errOut)
+	}
+	r := strings.NewReplacer("CANARY", podinfo, "URL", "http://127.0.0.1:9", "FILE", t.TempDir()+"/out.om")
+	args := append([]string{"record"}, strings.Fields(r.Replace(hint))...)
+	_, _, errOut = run(t, "", args...)
+	if strings.Contains(errOut, "flag") {
+		t.Errorf("augur %s: %s", strings.Join(args, " "), errOut)
+	}
+}
