@@ -66,6 +66,7 @@ Exit codes: 0 advance or promote, 1 hold, 3 roll back, 2 bad input.`,
 	opts.Kube.register(cmd)
 	cmd.Flags().BoolVar(&opts.EmitEvents, "emit-events", false, "record the decision's events as Kubernetes Events on the Canary in the cluster (reason Synced)")
 	opts.Hooks.register(cmd, "call")
+	cmd.Flags().Lookup("webhooks").Usage += " (with --data the default is pass: an offline run calls nothing unless asked)"
 	opts.Judge.register(cmd)
 	cmd.Flags().BoolVar(&opts.NewRevision, "new-revision", false, "the target's spec changed since the last promotion (starts or restarts an analysis)")
 	cmd.Flags().StringArrayVar(&opts.Values, "value", nil, "what-if: use this value for a metric instead of querying it, as NAME=NUMBER or NAME=error:KIND (no-values, multiple-values, or a message); repeatable")
