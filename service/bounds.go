@@ -71,7 +71,8 @@ func (b *DataBounds) checkJudgeWindows(plans []engine.MetricPlan, what string, a
 		}
 		if from := at.Add(-w); from.Before(b.First) {
 			advice := fmt.Sprintf("use %s %s or later, or a shorter judge window", what, FormatTime(b.First.Add(w)))
-			if !movable {
+			if !movable || b.First.Add(w).After(b.CoveredUntil()) {
+				// No time inside the data fits the window.
 				advice = fmt.Sprintf("use a judge window of %s or shorter", shortDuration(at.Sub(b.First).Truncate(time.Second)))
 			}
 			errs = append(errs, fmt.Sprintf("metric %s: its judge reads the %s window from %s to %s (%s), which starts before the recorded data %s, whose first sample is at %s (%s)",
