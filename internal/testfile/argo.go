@@ -277,9 +277,7 @@ func (cr *caseRun) analysisTests(ctx context.Context) {
 	// Each distinct evaluation time is measured once. Without eval_time, a
 	// metric is measured where `augur query -f template.yaml --data` and the
 	// plugin with data measure: at the data's end.
-	rp := recorded.New(st, recorded.Options{})
-	first, last := rp.DataBounds()
-	bounds := &service.DataBounds{Name: cr.c.dataName(), First: first, Last: last, Interval: rp.SampleInterval()}
+	bounds := cr.dataBounds()
 	type group struct {
 		at   time.Time
 		when string
@@ -417,6 +415,17 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// dataBounds is the time range of the case's data, the one check of
+// evaluation times every command shares (service.DataBounds).
+func (cr *caseRun) dataBounds() *service.DataBounds {
+	if cr.bounds == nil {
+		rp := recorded.New(cr.c.store, recorded.Options{})
+		first, last := rp.DataBounds()
+		cr.bounds = &service.DataBounds{Name: cr.c.dataName(), First: first, Last: last, Interval: rp.SampleInterval()}
+	}
+	return cr.bounds
 }
 
 // dataName names the case's data in messages: its input_file, or its

@@ -17,6 +17,7 @@ import (
 	"github.com/augurproj/augur/engine"
 	"github.com/augurproj/augur/metrics"
 	"github.com/augurproj/augur/metrics/recorded"
+	"github.com/augurproj/augur/service"
 	"github.com/augurproj/augur/templates"
 )
 
@@ -180,6 +181,7 @@ type caseRun struct {
 	plans  []engine.MetricPlan
 	rep    *CaseReport
 	errs   []error
+	bounds *service.DataBounds // of the case's data, once asked for
 }
 
 func (r *runner) runCase(ctx context.Context, idx int, c *Case) CaseReport {
@@ -381,6 +383,15 @@ func (cr *caseRun) metricTest(ctx context.Context, eng *engine.Engine, j int, m 
 		return
 	}
 	at := m.EvalTime.Time(cr.c.Start)
+	if m.hasEval && cr.c.InputFile != "" && cr.c.store != nil && cr.c.store.SampleCount() > 0 {
+		// Recorded data holds nothing outside its samples: a value read
+		// there would be a verdict on missing data. (input_series keep
+		// promtool's freedom: a series may be written to end on purpose.)
+		if err := cr.dataBounds().CheckAt("eval_time", at); err != nil {
+			cr.fail(m.Line, path+".eval_time", ErrInvalid, "%v", err)
+			return
+		}
+	}
 	var obs analysis.Observation
 	if p.Err != nil {
 		obs = analysis.Observation{Metric: p.Name, Kind: p.Kind, Err: p.Err}
