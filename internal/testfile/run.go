@@ -531,7 +531,23 @@ func (cr *caseRun) replayTest(ctx context.Context, j int, r *ReplayTest) {
 	if interval <= 0 {
 		interval = cr.canary.GetAnalysis().IntervalDuration()
 	}
-	res, err := eng.Replay(ctx, engine.ReplayRequest{Canary: cr.canary, Start: start, Interval: interval, MaxTicks: r.MaxTicks})
+	req := engine.ReplayRequest{Canary: cr.canary, Start: start, Interval: interval, MaxTicks: r.MaxTicks}
+	if cr.c.InputFile != "" && cr.c.store != nil && cr.c.store.SampleCount() > 0 {
+		// Recorded data: the first tick lies inside it, with every judge
+		// window, and the replay stops where it ends (its own result,
+		// never a rollback for want of data), as `augur replay --data`.
+		b := cr.dataBounds()
+		err := b.CheckAt("start", start)
+		if err == nil {
+			err = b.CheckJudgeWindows(cr.plans, "start", start)
+		}
+		if err != nil {
+			cr.fail(r.Line, path+".start", ErrInvalid, "%v", err)
+			return
+		}
+		req.DataEnd = b.CoveredUntil()
+	}
+	res, err := eng.Replay(ctx, req)
 	if err != nil {
 		cr.fail(r.Line, path, ErrInput, "replay: %v", err)
 		return
@@ -555,6 +571,10 @@ func (cr *caseRun) replayTest(ctx context.Context, j int, r *ReplayTest) {
 	}
 	if len(fl.Want) == 0 {
 		return
+	}
+	if res.DataEnded {
+		fl.Details = append(fl.Details, fmt.Sprintf("the data ends at %s before the analysis finished (still %s after %d ticks)",
+			cr.dataBounds().Last.UTC().Format(time.RFC3339Nano), res.Result, len(res.Ticks)))
 	}
 	for i, t := range res.Ticks {
 		if i == maxTickLines {
