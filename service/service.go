@@ -194,10 +194,11 @@ func (s *Service) Decide(ctx context.Context, req DecideRequest) (analysis.Decis
 		if err != nil {
 			return analysis.Decision{}, err
 		}
-		if err := s.checkPlans(&req.Canary, plans); err != nil {
+		queried := withoutValues(plans, req.Values)
+		if err := s.checkPlans(&req.Canary, queried); err != nil {
 			return analysis.Decision{}, err
 		}
-		if err := s.checkData(nil, withoutValues(plans, req.Values), now, req.At != nil); err != nil {
+		if err := s.checkData(nil, queried, now, req.At != nil); err != nil {
 			return analysis.Decision{}, err
 		}
 		tr.Plans = plans
