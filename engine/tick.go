@@ -63,6 +63,10 @@ type TickRequest struct {
 	// Score holds score thresholds (keys pass and marginal) merged over the
 	// Canary's score annotation.
 	Score map[string]string
+	// Plans, when set, are the tick's metric plans, made by the caller with
+	// PlanFor over the same Canary, Templates and Judges (to check them
+	// first); the tick then does not plan again.
+	Plans []MetricPlan
 }
 
 // maxSteps bounds the core's requests in one tick; the core asks for at most
@@ -120,9 +124,12 @@ func (e *Engine) Tick(ctx context.Context, req TickRequest) (analysis.Decision, 
 			if in.MetricsGathered {
 				return analysis.Decision{}, errors.New("analysis core asked for the metrics twice")
 			}
-			plans, err := e.PlanFor(ctx, &req.Canary, PlanOptions{Templates: req.Templates, Judges: req.Judges})
-			if err != nil {
-				return analysis.Decision{}, fmt.Errorf("plan metrics: %w", err)
+			plans := req.Plans
+			if plans == nil {
+				var err error
+				if plans, err = e.PlanFor(ctx, &req.Canary, PlanOptions{Templates: req.Templates, Judges: req.Judges}); err != nil {
+					return analysis.Decision{}, fmt.Errorf("plan metrics: %w", err)
+				}
 			}
 			at := req.At
 			if at.IsZero() {

@@ -128,7 +128,7 @@ func TestFlaggerCheck(t *testing.T) {
 		{name: "query-pass", canary: "test/podinfo", md: map[string]string{"query": rpsQuery, "min": "1", "name": "rps"}, code: 200, substring: "passed: rps = 7.91"},
 		{name: "query-fail", canary: "test/podinfo", md: map[string]string{"query": rpsQuery, "max": "1", "name": "rps"}, code: 403, substring: "rps = 7.9111111111111105 is above the maximum 1"},
 		{name: "template", canary: "test/podinfo", md: map[string]string{"template": "istio-system/not-found-percentage", "max": "5"}, code: 200, substring: "not-found-percentage = 0"},
-		{name: "template-missing", canary: "test/podinfo", md: map[string]string{"template": "nope", "max": "5"}, code: 403, substring: "MetricTemplate test/nope not found"},
+		{name: "template-missing", canary: "test/podinfo", md: map[string]string{"template": "nope", "max": "5"}, code: 400, substring: "canary test/podinfo: metric nope: MetricTemplate test/nope not found"},
 		{name: "metrics-list", canary: "test/podinfo", md: map[string]string{"metrics": "- name: request-duration\n  thresholdRange: {max: 100}\n- name: request-success-rate\n  thresholdRange: {min: 99}\n"},
 			code: 403, substring: "request-duration = 243ms (243.0000000000001ms truncated to whole milliseconds) is above the maximum 100ms"},
 		{name: "unknown-canary-target", canary: "test/podinfo-webhook", md: map[string]string{"query": rpsQuery, "min": "1", "target": "podinfo"}, code: 200, substring: "passed: query = 7.91"},

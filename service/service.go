@@ -67,6 +67,10 @@ type QueryRequest struct {
 	// AnalysisStart is when the analysis started: the sequential judge
 	// reads the data since then (default: one analysis interval).
 	AnalysisStart *time.Time `json:"analysisStart,omitempty"`
+	// Data, set by a transport (never by a request's JSON), bounds the
+	// recorded data this request reads when it is not the service's own
+	// (the Argo plugin's per-metric data file).
+	Data *DataBounds `json:"-"`
 }
 
 // QueryResponse is the rendered queries, values and checks.
@@ -87,6 +91,16 @@ type Options struct {
 	// DefaultAt, when set, gives the evaluation time of requests without one
 	// (recorded data: the end of the data).
 	DefaultAt func() time.Time
+	// Data, when set, bounds the recorded data the engine reads: an
+	// evaluation time or a judge window outside it is a bad request.
+	Data *DataBounds
+	// TemplatesInCluster: templateRefs may resolve in a cluster (the
+	// service has a cluster source), so a missing MetricTemplate is what
+	// Flagger makes of it, a failed check (hold). Without a cluster, a
+	// templateRef naming a MetricTemplate neither the request nor the
+	// service's files hold is a bad request, refused before any hook or
+	// query (MissingTemplates).
+	TemplatesInCluster bool
 }
 
 // Service answers decide and query requests.
@@ -174,6 +188,21 @@ func (s *Service) Decide(ctx context.Context, req DecideRequest) (analysis.Decis
 	if len(req.MetricTemplates) > 0 {
 		tr.Templates = engine.StaticTemplates(req.MetricTemplates)
 	}
+	if s.opts.Data != nil || !s.opts.TemplatesInCluster {
+		// Check the plans before any hook is called or metric queried.
+		plans, err := s.opts.Engine.PlanFor(ctx, &req.Canary, engine.PlanOptions{Templates: tr.Templates, Judges: req.Judges})
+		if err != nil {
+			return analysis.Decision{}, err
+		}
+		queried := withoutValues(plans, req.Values)
+		if err := s.checkPlans(&req.Canary, queried); err != nil {
+			return analysis.Decision{}, err
+		}
+		if err := s.checkData(nil, queried, now, req.At != nil); err != nil {
+			return analysis.Decision{}, err
+		}
+		tr.Plans = plans
+	}
 	return s.opts.Engine.Tick(ctx, tr)
 }
 
@@ -210,7 +239,13 @@ func (s *Service) Query(ctx context.Context, req QueryRequest) (QueryResponse, e
 	if err != nil {
 		return QueryResponse{}, err
 	}
+	if err := s.checkPlans(&c, plans); err != nil {
+		return QueryResponse{}, err
+	}
 	evalAt, now := s.times(req.At)
+	if err := s.checkData(req.Data, plans, now, req.At != nil && req.Data == nil); err != nil {
+		return QueryResponse{}, err
+	}
 	opts := engine.EvalOptions{At: evalAt, JudgeAt: now, Interval: c.GetAnalysis().IntervalDuration()}
 	if req.AnalysisStart != nil {
 		opts.AnalysisStart = *req.AnalysisStart
@@ -220,6 +255,21 @@ func (s *Service) Query(ctx context.Context, req QueryRequest) (QueryResponse, e
 		resp.Checks = append(resp.Checks, analysis.CheckObservation(o))
 	}
 	return resp, nil
+}
+
+// withoutValues drops the plans of metrics the request gives values for
+// (they are not queried).
+func withoutValues(plans []engine.MetricPlan, values map[string]engine.Value) []engine.MetricPlan {
+	if len(values) == 0 {
+		return plans
+	}
+	var out []engine.MetricPlan
+	for _, p := range plans {
+		if _, given := values[p.Name]; !given {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // validateJudges rejects judge settings and score thresholds that name no

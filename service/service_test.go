@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,5 +103,46 @@ func TestQueryOneMetric(t *testing.T) {
 	}
 	if _, err := svc.Query(context.Background(), service.QueryRequest{Canary: canary(), Metric: &analysis.Metric{}}); !errors.Is(err, service.ErrBadRequest) {
 		t.Errorf("a metric without a name: got %v", err)
+	}
+}
+
+// TestDecideMissingTemplate: without a cluster, a templateRef no request or
+// file resolves is a bad request naming the Canary, metric and template,
+// unless the request gives the metric's value (what-if: nothing is
+// queried); with TemplatesInCluster it is Flagger's failed check.
+func TestDecideMissingTemplate(t *testing.T) {
+	c := canary()
+	max := 5.0
+	c.Spec.Analysis.Metrics = append(c.Spec.Analysis.Metrics, analysis.Metric{Name: "nf",
+		TemplateRef: &analysis.CrossNamespaceObjectReference{Name: "not-found"}, ThresholdRange: &analysis.ThresholdRange{Max: &max}})
+	fake := &metricstest.Provider{}
+	fake.Set(`sum(rate(errors{ns="test"}[1m]))`, metricstest.Result{Value: 1})
+	st := analysis.CanaryStatus{Phase: analysis.PhaseProgressing, CanaryWeight: 10}
+	ctx := context.Background()
+
+	_, err := newService(t, fake).Decide(ctx, service.DecideRequest{Canary: c, Status: st})
+	want := "canary test/podinfo: metric nf: MetricTemplate test/not-found not found"
+	if !errors.Is(err, service.ErrBadRequest) || err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("no cluster: %v, want a bad request containing %q", err, want)
+	}
+	two := 2.0
+	d, err := newService(t, fake).Decide(ctx, service.DecideRequest{Canary: c, Status: st, Values: map[string]engine.Value{"nf": {Value: &two}}})
+	if err != nil || d.Action != analysis.ActionAdvance {
+		t.Errorf("with the metric's value: %v %v, want an advance", d.Action, err)
+	}
+
+	reg := &metrics.Registry{}
+	reg.Register("prometheus", func(metrics.Config) (metrics.Provider, error) { return fake, nil })
+	eng, err := engine.New(engine.Options{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := service.New(service.Options{Engine: eng, TemplatesInCluster: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err = svc.Decide(ctx, service.DecideRequest{Canary: c, Status: st})
+	if err != nil || d.Action != analysis.ActionHold || d.Status.FailedChecks != 1 {
+		t.Errorf("templates in a cluster: %v %+v %v, want Flagger's hold with a failed check", d.Action, d.Status, err)
 	}
 }

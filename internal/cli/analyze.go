@@ -66,6 +66,7 @@ Exit codes: 0 advance or promote, 1 hold, 3 roll back, 2 bad input.`,
 	opts.Kube.register(cmd)
 	cmd.Flags().BoolVar(&opts.EmitEvents, "emit-events", false, "record the decision's events as Kubernetes Events on the Canary in the cluster (reason Synced)")
 	opts.Hooks.register(cmd, "call")
+	cmd.Flags().Lookup("webhooks").Usage += " (with --data the default is pass: an offline run calls nothing unless asked)"
 	opts.Judge.register(cmd)
 	cmd.Flags().BoolVar(&opts.NewRevision, "new-revision", false, "the target's spec changed since the last promotion (starts or restarts an analysis)")
 	cmd.Flags().StringArrayVar(&opts.Values, "value", nil, "what-if: use this value for a metric instead of querying it, as NAME=NUMBER or NAME=error:KIND (no-values, multiple-values, or a message); repeatable")
@@ -124,10 +125,19 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
-	if !src.start.IsZero() {
-		plans, err := eng.PlanFor(cmd.Context(), &c, engine.PlanOptions{Judges: judgeOv})
-		if err != nil {
+	var plans []engine.MetricPlan
+	if !src.start.IsZero() || in.cluster == nil {
+		// Checked before any hook is called or metric queried.
+		if plans, err = eng.PlanFor(cmd.Context(), &c, engine.PlanOptions{Judges: judgeOv}); err != nil {
 			return err
+		}
+		// A templateRef resolved in the cluster is Flagger's failed check
+		// when its MetricTemplate is missing (a hold, as Flagger does);
+		// with the files alone, it is a file the command was not given.
+		if in.cluster == nil {
+			if err := missingTemplates(&c, plans); err != nil {
+				return badInput(err)
+			}
 		}
 		if err := src.judgeWindowsInData(plans, "at", at); err != nil {
 			return badInput(err)
@@ -135,7 +145,7 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 	}
 	d, err := eng.Tick(cmd.Context(), engine.TickRequest{
 		Canary: c, Status: st, NewRevision: opts.NewRevision, Checksum: opts.Checksum, At: at, Now: now, Values: values,
-		Judges: judgeOv, Score: score,
+		Judges: judgeOv, Score: score, Plans: plans,
 	})
 	if err != nil {
 		return err

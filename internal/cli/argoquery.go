@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -45,12 +44,9 @@ func argoTemplateFiles(paths []string) (map[string][]byte, error) {
 
 // argoQueryRun measures every augur metric of the Argo AnalysisTemplates once,
 // as the augur plugin measures them for Argo Rollouts (thresholdRange,
-// successCondition, failureCondition), over --data (at its end) or
-// --prometheus. Exit 1 when a measurement is not Successful.
+// successCondition, failureCondition), over --data (at its end, or at --at
+// inside it, as augur test's eval_time) or --prometheus (now, or at --at). Exit 1 when a measurement is not Successful.
 func argoQueryRun(cmd *cobra.Command, opts *QueryOptions, files map[string][]byte) error {
-	if opts.At != "" {
-		return badInput(errors.New("--at: an AnalysisTemplate is measured at the end of --data (or now with --prometheus)"))
-	}
 	args := map[string]string{}
 	for _, a := range opts.Args {
 		k, v, ok := strings.Cut(a, "=")
@@ -63,7 +59,7 @@ func argoQueryRun(cmd *cobra.Command, opts *QueryOptions, files map[string][]byt
 		args[k] = v
 	}
 	p, err := argoProvider(&ArgoPluginOptions{Prometheus: opts.Source.Prometheus, Data: opts.Source.Data,
-		MeshProvider: opts.Engine.MeshProvider, Timeout: argo.DefaultTimeout}, nil)
+		MeshProvider: opts.Engine.MeshProvider, Timeout: argo.DefaultTimeout, evalAt: opts.At}, nil)
 	if err != nil {
 		return badInput(err)
 	}

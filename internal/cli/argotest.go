@@ -12,6 +12,7 @@ import (
 	"github.com/augurproj/augur/metrics/recorded"
 	"github.com/augurproj/augur/metrics/vendors"
 	"github.com/augurproj/augur/plugins/argo"
+	"github.com/augurproj/augur/service"
 )
 
 // argoMeasurer measures a test case's Argo AnalysisTemplates with the Argo
@@ -27,7 +28,11 @@ func (argoMeasurer) MeasureTemplates(ctx context.Context, store *recorded.Store,
 	p := recorded.New(store, recorded.Options{})
 	reg.Register(prometheus.Type, func(metrics.Config) (metrics.Provider, error) { return p, nil })
 	vendors.RegisterOffline(reg, "a test case's data holds Prometheus series only: this provider needs its live API")
-	prov, err := argo.New(argo.Options{Registry: reg, Timeout: argo.DefaultTimeout, DefaultAt: func() time.Time { return at }})
+	// A judge window outside the case's data is an Error measurement, as
+	// in the plugin with --data.
+	first, last := p.DataBounds()
+	bounds := &service.DataBounds{Name: "of the test case", First: first, Last: last, Interval: p.SampleInterval()}
+	prov, err := argo.New(argo.Options{Registry: reg, Timeout: argo.DefaultTimeout, DefaultAt: func() time.Time { return at }, Data: bounds})
 	if err != nil {
 		return nil, err
 	}

@@ -89,3 +89,42 @@ func TestTestArgoErrors(t *testing.T) {
 		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
 	}
 }
+
+// TestTestArgoEvalTimeMatchesQuery: an analysis test's eval_time measures
+// the templates where `augur query --at` does (the same time syntax, the
+// plugin's code path), not at the data's end: a file asserting query's
+// values ten minutes in passes, and differs from the values at the end.
+func TestTestArgoEvalTimeMatchesQuery(t *testing.T) {
+	tmpl, _ := filepath.Abs("../../examples/argo-rollouts/analysistemplate.yaml")
+	om, _ := filepath.Abs(podinfo + "/healthy.om")
+	measure := func(at ...string) []struct{ Template, Metric, Phase, Value string } {
+		args := append([]string{"query", "-f", tmpl, "--arg", "service-name=podinfo", "--data", om, "-o", "json"}, at...)
+		_, out, errOut := run(t, "", args...)
+		var got struct {
+			Measurements []struct{ Template, Metric, Phase, Value string }
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Measurements) != 2 {
+			t.Fatalf("query output %q (%v), stderr %s", out, err, errOut)
+		}
+		return got.Measurements
+	}
+	early, end := measure("--at", "+10m"), measure()
+	if early[1].Value == end[1].Value {
+		t.Fatalf("p99 ten minutes in equals p99 at the end (%s): the test would prove nothing", end[1].Value)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "analysis_templates: [%q]\ntests:\n- input_file: %q\n  args: {service-name: podinfo}\n  analysis_tests:\n", tmpl, om)
+	for _, m := range early {
+		fmt.Fprintf(&b, "  - {metric: %s, eval_time: 10m, exp_phase: %s, exp_value: %q}\n", m.Metric, m.Phase, m.Value)
+	}
+	for _, m := range end {
+		fmt.Fprintf(&b, "  - {metric: %s, exp_phase: %s, exp_value: %q}\n", m.Metric, m.Phase, m.Value)
+	}
+	file := filepath.Join(t.TempDir(), "at.test.yaml")
+	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := run(t, "", "test", file); code != ExitOK {
+		t.Errorf("test asserting query --at's measurements at eval_time: exit %d\n%s%s\n%s", code, out, errOut, b.String())
+	}
+}

@@ -7,37 +7,43 @@ import (
 	"strings"
 	"time"
 
+	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/engine"
+	"github.com/augurproj/augur/service"
 )
 
 // formatTime prints a time in UTC with its fractional seconds (RFC 3339 with
 // nanoseconds, trailing zeros dropped), so a printed time is accepted back by
 // the time flags exactly.
-func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+func formatTime(t time.Time) string { return service.FormatTime(t) }
+
+// bounds is the recorded data's time range (nil for a live source): the
+// one check every command and transport applies to evaluation times and
+// judge windows (service.DataBounds).
+func (s *dataSource) bounds() *service.DataBounds {
+	if s.end.IsZero() {
+		return nil
+	}
+	return &service.DataBounds{Name: s.file, First: s.start, Last: s.end, Interval: s.grace}
+}
 
 // inData refuses an evaluation time outside recorded data: before its first
 // sample or more than a scrape interval after its last, a query reads
-// missing values, and a missing value
-// is a failed check — a verdict drawn from a mistake. Live sources (no
-// bounds) accept every time.
+// missing values, and a missing value is a failed check — a verdict drawn
+// from a mistake. Live sources (no bounds) accept every time.
 func (s *dataSource) inData(flag string, t time.Time) error {
-	if s.end.IsZero() || t.IsZero() {
-		return nil
-	}
-	if t.Before(s.start) || t.After(s.coveredUntil()) {
-		return fmt.Errorf("--%s %s is outside the recorded data %s, whose first sample is at %s and last at %s (scraped every %s)",
-			flag, formatTime(t), s.file, formatTime(s.start), formatTime(s.end), s.grace)
-	}
-	return nil
+	return s.bounds().CheckAt("--"+flag, t)
 }
 
 // coveredUntil is the last evaluation time the recorded data covers: its
 // last sample plus one scrape interval (zero for a live source).
-func (s *dataSource) coveredUntil() time.Time {
-	if s.end.IsZero() {
-		return time.Time{}
-	}
-	return s.end.Add(s.grace)
+func (s *dataSource) coveredUntil() time.Time { return s.bounds().CoveredUntil() }
+
+// missingTemplates refuses every templateRef of c naming a MetricTemplate
+// no -f file gives (service.MissingTemplates, the words every transport
+// uses).
+func missingTemplates(c *analysis.Canary, plans []engine.MetricPlan) error {
+	return service.MissingTemplates(c, plans, "give the file that defines it with -f")
 }
 
 // checkPlans turns every metric that cannot be evaluated — a templateRef
@@ -99,35 +105,9 @@ func contains(list []string, s string) bool {
 // window. flag names the time's flag. Live sources and the sequential
 // judge (its data runs from the analysis start) are not checked.
 func (s *dataSource) judgeWindowsInData(plans []engine.MetricPlan, flag string, at time.Time) error {
-	if s.start.IsZero() || at.IsZero() {
-		return nil
-	}
-	var errs []string
-	for _, p := range plans {
-		w := fixedJudgeWindow(p)
-		if w <= 0 {
-			continue
-		}
-		if from := at.Add(-w); from.Before(s.start) {
-			errs = append(errs, fmt.Sprintf("metric %s: its judge reads the %s window from %s to %s (--%s), which starts before the recorded data %s, whose first sample is at %s (use --%s %s or later, or a shorter judge window)",
-				p.Name, shortDuration(w), formatTime(from), formatTime(at), flag, s.file, formatTime(s.start), flag, formatTime(s.start.Add(w))))
-		}
-	}
-	if len(errs) == 0 {
-		return nil
-	}
-	return errors.New(strings.Join(errs, "; "))
+	return s.bounds().CheckJudgeWindows(plans, "--"+flag, at)
 }
 
 // fixedJudgeWindow is a judged metric's fixed window, or 0 (not judged, a
 // plan error, the sequential judge).
-func fixedJudgeWindow(p engine.MetricPlan) time.Duration {
-	if p.Judge == nil || p.Err != nil || p.Judge.Cumulative || p.Judge.Window == "" {
-		return 0
-	}
-	w, err := time.ParseDuration(p.Judge.Window)
-	if err != nil || w <= 0 {
-		return 0
-	}
-	return w
-}
+func fixedJudgeWindow(p engine.MetricPlan) time.Duration { return service.FixedJudgeWindow(p) }

@@ -23,6 +23,9 @@ func registerCompletions(root *cobra.Command) {
 			if cmd.Flags().Lookup(name) == nil {
 				continue
 			}
+			if name == "output" && cmd.Name() == "lint" {
+				values = append(values[:len(values):len(values)], "sarif")
+			}
 			_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 		}
 		if cmd.Flags().Lookup("canary") != nil && cmd.Flags().Lookup("filename") != nil {

@@ -139,6 +139,14 @@ func TestAnalyzeFromCluster(t *testing.T) {
 			wantFailed: []string{"not-found-percentage"}, wantOpts: []kube.Options{{}},
 		},
 		{
+			// A MetricTemplate missing from the cluster is Flagger's failed check (hold);
+			// from the files alone it is bad input (TestMistakes).
+			name:    "template missing from the cluster holds",
+			objects: []string{canaryWithStatus},
+			args:    []string{"--canary", "test/podinfo"}, wantCode: ExitCheckFail, wantAction: analysis.ActionHold, wantWeight: 20,
+			wantFailed: []string{"not-found-percentage"}, wantOpts: []kube.Options{{}},
+		},
+		{
 			name:       "file canary, cluster template and secret",
 			objects:    []string{templateWithSecret(t), promSecret},
 			args:       []string{"-f", podinfoCanary, "--kubeconfig", "/k/config", "--weight", "10"},

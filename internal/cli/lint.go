@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -35,7 +36,7 @@ type LintOptions struct {
 func NewCmdLint(ios *IOStreams, runF func(*cobra.Command, *LintOptions) error) *cobra.Command {
 	opts := &LintOptions{IO: ios}
 	cmd := &cobra.Command{
-		Use:   "lint -f FILE... [--cluster [-n NAMESPACE]] [-o text|json|sarif]",
+		Use:   "lint -f FILE... [--cluster [-n NAMESPACE]] [-o text|json|yaml|sarif]",
 		Short: "Find what will drop traffic or break the canary analysis, before the rollout",
 		Long: `Check Deployments, StatefulSets, DaemonSets, HPAs, PodDisruptionBudgets, Istio sidecar
 settings, Flagger Canaries and MetricTemplates, and Argo Rollouts and AnalysisTemplates for
@@ -65,7 +66,7 @@ Exit status: 0 no errors, 1 errors found, 2 bad input.`,
 	f.BoolVar(&opts.Cluster, "cluster", false, "also read the objects from the cluster ($KUBECONFIG, --kubeconfig, or the in-cluster service account)")
 	f.StringVarP(&opts.Namespace, "namespace", "n", "", "with --cluster: the namespace to read (default: the kubeconfig context's)")
 	opts.Kube.register(cmd)
-	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text, json or sarif (SARIF 2.1.0, for GitHub code scanning)")
+	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text, json, yaml or sarif (SARIF 2.1.0, for GitHub code scanning)")
 	f.StringSliceVar(&opts.Disable, "disable", nil, "rule ids to skip everywhere (comma-separated)")
 	f.StringSliceVar(&opts.Warn, "warn", nil, "rule ids (or all) whose errors are reported as warnings and do not fail the run")
 	f.BoolVar(&opts.ListRules, "list-rules", false, "list the rules and exit")
@@ -82,8 +83,8 @@ func lintRun(cmd *cobra.Command, opts *LintOptions) error {
 	if opts.ListRules {
 		return listRules(opts.IO.Out)
 	}
-	if opts.Output != lint.FormatText && opts.Output != lint.FormatJSON && opts.Output != lint.FormatSARIF {
-		return badInput(fmt.Errorf("--output %q: want text, json or sarif", opts.Output))
+	if opts.Output != lint.FormatText && opts.Output != lint.FormatJSON && opts.Output != lint.FormatSARIF && opts.Output != "yaml" {
+		return badInput(fmt.Errorf("--output %q: want text, json, yaml or sarif", opts.Output))
 	}
 	if len(opts.Files) == 0 && !opts.Cluster {
 		return badInput(errors.New("no input: give files with -f, or --cluster"))
@@ -120,7 +121,16 @@ func lintRun(cmd *cobra.Command, opts *LintOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
-	if err := lint.Write(opts.IO.Out, opts.Output, fs, ""); err != nil {
+	if opts.Output == "yaml" {
+		// The JSON report, as YAML (as every command's -o yaml).
+		var b bytes.Buffer
+		if err := lint.Write(&b, lint.FormatJSON, fs, ""); err != nil {
+			return err
+		}
+		if err := writeJSONAs(opts.IO.Out, "yaml", b.Bytes()); err != nil {
+			return err
+		}
+	} else if err := lint.Write(opts.IO.Out, opts.Output, fs, ""); err != nil {
 		return err
 	}
 	if lint.Errors(fs) > 0 {

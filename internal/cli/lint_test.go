@@ -47,7 +47,7 @@ func TestLintCommand(t *testing.T) {
 		{"strict canary", []string{"lint", "-f", badCanary}, ExitBadInput, nil, nil, `unknown field "stepWieght"`},
 		{"missing file", []string{"lint", "-f", filepath.Join(dir, "nope.yaml")}, ExitBadInput, nil, nil, "nope.yaml"},
 		{"no input", []string{"lint"}, ExitBadInput, nil, nil, "no input"},
-		{"bad output", []string{"lint", "-f", fixed, "-o", "yaml"}, ExitBadInput, nil, nil, "want text, json or sarif"},
+		{"bad output", []string{"lint", "-f", fixed, "-o", "xml"}, ExitBadInput, nil, nil, "want text, json, yaml or sarif"},
 		{"unknown rule", []string{"lint", "-f", fixed, "--disable", "nope"}, ExitBadInput, nil, nil, `unknown rule "nope"`},
 		{"namespace without cluster", []string{"lint", "-f", fixed, "-n", "x"}, ExitBadInput, nil, nil, "--namespace needs --cluster"},
 	}

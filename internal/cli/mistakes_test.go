@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // mistake is an ordinary user mistake and what augur must answer: an exit
@@ -14,7 +16,7 @@ type mistake struct {
 	name   string
 	args   []string
 	code   int
-	stream string // "stderr" or "stdout"
+	stream string // "stderr", "stdout", or "body" (an HTTP answer)
 	want   string
 }
 
@@ -37,24 +39,39 @@ var mistakes = []mistake{
 	{"query with a judge window starting before the data",
 		[]string{"query", "-f", judged, "--data", podinfo + "/latency-regression.om", "--at", "+4m"}, ExitBadInput, "stderr",
 		"metric request-success-rate: its judge reads the 10m window from 2026-11-01T09:52:07.5Z to 2026-11-01T10:02:07.5Z (--at), which starts before the recorded data ../../testdata/podinfo/latency-regression.om, whose first sample is at 2026-11-01T09:58:07.5Z (use --at 2026-11-01T10:08:07.5Z or later"},
+	{"query with a judge window longer than the data",
+		[]string{"query", "-f", judged, "--data", podinfo + "/latency-regression.om", "--judge", "request-duration:window=1h"}, ExitBadInput, "stderr",
+		"metric request-duration: its judge reads the 1h window from 2026-11-01T09:29:00Z to 2026-11-01T10:29:00Z (--at), which starts before the recorded data ../../testdata/podinfo/latency-regression.om, whose first sample is at 2026-11-01T09:58:07.5Z (use a judge window of 30m52s or shorter)"},
 	{"analyze with a judge window starting before the data",
 		[]string{"analyze", "-f", judged, "--data", podinfo + "/latency-regression.om", "--at", "+4m", "--weight", "20"}, ExitBadInput, "stderr",
 		"metric request-success-rate: its judge reads the 10m window from 2026-11-01T09:52:07.5Z to 2026-11-01T10:02:07.5Z (--at), which starts before the recorded data"},
+	{"replay with a judge window longer than the data",
+		[]string{"replay", "-f", judged, "--data", podinfo + "/latency-regression.om", "--judge", "latency-mean:window=1h"}, ExitBadInput, "stderr",
+		"no tick fits in the recorded data ../../testdata/podinfo/latency-regression.om (2026-11-01T09:58:07.5Z to 2026-11-01T10:29:52.5Z): a full metric and judge window (the longest is 1h) would end at 2026-11-01T10:59:00Z, after the data; use shorter windows or longer data"},
 	{"replay with a judge window starting before the data",
 		[]string{"replay", "-f", judged, "--data", podinfo + "/latency-regression.om", "--start", "2026-11-01T10:00:00Z"}, ExitBadInput, "stderr",
 		"metric request-success-rate: its judge reads the 10m window from 2026-11-01T09:50:00Z to 2026-11-01T10:00:00Z (--start), which starts before the recorded data"},
 	{"replay without the MetricTemplate a templateRef names",
 		[]string{"replay", "-f", podinfo + "/canary.yaml", "--data", podinfo + "/healthy.om"}, ExitBadInput, "stderr",
-		"metric not-found-percentage: "},
+		"canary test/podinfo: metric not-found-percentage: MetricTemplate istio-system/not-found-percentage not found (give the file that defines it with -f)"},
 	{"query without the MetricTemplate a templateRef names",
 		[]string{"query", "-f", podinfo + "/canary.yaml", "--data", podinfo + "/healthy.om"}, ExitBadInput, "stderr",
-		"metric not-found-percentage: "},
-	// analyze is one Flagger tick: a missing template is Flagger's failed
-	// check (hold, with Flagger's event naming it), as the scenario corpus
-	// asserts through every transport.
+		"canary test/podinfo: metric not-found-percentage: MetricTemplate istio-system/not-found-percentage not found (give the file that defines it with -f)"},
+	// Without a cluster, analyze's templates come from the files alone: a
+	// missing one is a file not given. From a cluster it is Flagger's
+	// failed check (TestAnalyzeFromCluster).
 	{"analyze without the MetricTemplate a templateRef names",
-		[]string{"analyze", "-f", podinfo + "/canary.yaml", "--data", podinfo + "/healthy.om", "--webhooks", "pass", "--weight", "10"}, ExitCheckFail, "stdout",
-		"Metric template not-found-percentage.istio-system error"},
+		[]string{"analyze", "-f", podinfo + "/canary.yaml", "--data", podinfo + "/healthy.om", "--webhooks", "pass", "--weight", "10"}, ExitBadInput, "stderr",
+		"canary test/podinfo: metric not-found-percentage: MetricTemplate istio-system/not-found-percentage not found (give the file that defines it with -f)"},
+	{"record without the MetricTemplate a templateRef names",
+		[]string{"record", "-f", podinfo + "/canary.yaml", "--data", podinfo + "/healthy.om", "--start", "2026-11-01T10:05:00Z", "--end", "2026-11-01T10:10:00Z", "--out", "/dev/null"}, ExitBadInput, "stderr",
+		"canary test/podinfo: metric not-found-percentage: MetricTemplate istio-system/not-found-percentage not found (give the file that defines it with -f)"},
+	{"analyze without the MetricTemplate, live",
+		[]string{"analyze", "-f", podinfo + "/canary.yaml", "--prometheus", "http://127.0.0.1:9", "--webhooks", "pass", "--weight", "10"}, ExitBadInput, "stderr",
+		"canary test/podinfo: metric not-found-percentage: MetricTemplate istio-system/not-found-percentage not found (give the file that defines it with -f)"},
+	{"decide on augur serve (or a plugin) without the MetricTemplate, no cluster",
+		[]string{"serve-decide"}, 400, "body",
+		"canary test/podinfo: metric not-found-percentage: MetricTemplate istio-system/not-found-percentage not found (give it in the request's metricTemplates, or to augur serve with -f)"},
 	{"render of a provider augur does not query",
 		[]string{"render", "-f", podinfo + "/canary.yaml", "-f", "testdata/mistakes/cloudwatch-template.yaml"}, ExitBadInput, "stdout",
 		`error:    provider type "cloudwatch" is not supported (augur queries: datadog, dynatrace, graphite, influxdb, newrelic, prometheus)`},
@@ -82,9 +99,24 @@ var mistakes = []mistake{
 	{"test of an AnalysisTemplate metric that does not exist",
 		[]string{"test", "testdata/argo/errors.test-file.yaml", "--run", "^unknown metric$"}, ExitBadInput, "stdout",
 		`:25: case "unknown metric": tests[2].analysis_tests[0].metric: no metric "p95-latency" in the analysis templates (they have augur-podinfo/request-success-rate, augur-podinfo/p99-latency)`},
+	{"test of an AnalysisTemplate at an eval_time outside the data",
+		[]string{"test", "testdata/argo/errors.test-file.yaml", "--run", "^eval_time outside the data$"}, ExitBadInput, "stdout",
+		`case "eval_time outside the data": tests[4].analysis_tests[0].eval_time: eval_time 2026-11-01T12:58:07.5Z is outside the recorded data ../../testdata/podinfo/healthy.om, whose first sample is at 2026-11-01T09:58:07.5Z and last at 2026-11-01T10:29:52.5Z (scraped every 15s)`},
+	{"test of a metric at an eval_time after its recorded data",
+		[]string{"test", "testdata/mistakes/eval-outside.test-file.yaml", "--run", "^after the data$"}, ExitBadInput, "stdout",
+		`eval-outside.test-file.yaml:11: case "after the data": tests[0].metric_tests[0].eval_time: eval_time 2026-11-01T12:58:07.5Z is outside the recorded data ../../testdata/podinfo/healthy.om, whose first sample is at 2026-11-01T09:58:07.5Z and last at 2026-11-01T10:29:52.5Z (scraped every 15s)`},
+	{"test of a replay starting after its recorded data",
+		[]string{"test", "testdata/mistakes/eval-outside.test-file.yaml", "--run", "^replay after the data$"}, ExitBadInput, "stdout",
+		`case "replay after the data": tests[3].replay_tests[0].start: start 2026-11-01T11:58:07.5Z is outside the recorded data ../../testdata/podinfo/healthy.om, whose first sample is at 2026-11-01T09:58:07.5Z`},
+	{"test of a replay running into the data's end",
+		[]string{"test", "testdata/mistakes/eval-outside.test-file.yaml", "--run", "^replay into the data's end$"}, ExitCheckFail, "stdout",
+		`the data ends at 2026-11-01T10:29:52.5Z before the analysis finished (still Progressing after 5 ticks)`},
 	{"mistyped flag",
 		[]string{"replay", "-f", podinfo, "--data", podinfo + "/healthy.om", "--max-tick", "3"}, ExitBadInput, "stderr",
 		"unknown flag: --max-tick (did you mean --max-ticks?)"},
+	{"mistyped --mesh-provider",
+		[]string{"analyze", "-f", podinfo, "--data", podinfo + "/healthy.om", "--mesh-provider", "istoi"}, ExitBadInput, "stderr",
+		`--mesh-provider "istoi" is no mesh Flagger knows (did you mean istio?): want one of istio, linkerd, appmesh,`},
 	{"mistyped --status field",
 		[]string{"analyze", "-f", podinfo, "--data", podinfo + "/healthy.om", "--status", "testdata/mistakes/status-typo.yaml"}, ExitBadInput, "stderr",
 		`--status testdata/mistakes/status-typo.yaml:2:1: unknown field "canaryWieght" (did you mean "canaryWeight"?)`},
@@ -93,12 +125,22 @@ var mistakes = []mistake{
 func TestMistakes(t *testing.T) {
 	for _, tt := range mistakes {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := run(t, "", tt.args...)
+			var code int
+			var out, errOut string
+			if tt.args[0] == "serve-decide" {
+				// POST /v1/decide to `augur serve` without -f: the
+				// request's Canary file is args[1].
+				url, _, stop := startServe(t)
+				defer stop()
+				code, out = post(t, &http.Client{Timeout: 30 * time.Second}, url+"/v1/decide", podinfoDecide(t, "", "pass", 10), nil)
+			} else {
+				code, out, errOut = run(t, "", tt.args...)
+			}
 			if code != tt.code {
 				t.Errorf("exit %d, want %d; stdout %q stderr %q", code, tt.code, out, errOut)
 			}
 			got := errOut
-			if tt.stream == "stdout" {
+			if tt.stream == "stdout" || tt.stream == "body" {
 				got = out
 			}
 			if !strings.Contains(got, tt.want) {
@@ -120,5 +162,22 @@ func TestMistakesDocumented(t *testing.T) {
 		if !strings.Contains(string(doc), "| "+m.name+" | "+strconv.Itoa(m.code)+" |") {
 			t.Errorf("docs/mistakes.md has no row %q with exit %d", m.name, m.code)
 		}
+	}
+}
+
+// TestDataFormatHintRuns: the command the wrong-format message tells a
+// person to run to record data parses as written (its flags exist).
+func TestDataFormatHintRuns(t *testing.T) {
+	_, _, errOut := run(t, "", "replay", "-f", podinfo, "--data", podinfo+"/canary.yaml")
+	_, rest, ok := strings.Cut(errOut, "`augur record ")
+	hint, _, ok2 := strings.Cut(rest, "`")
+	if !ok || !ok2 {
+		t.Fatalf("no augur record command in %q", errOut)
+	}
+	r := strings.NewReplacer("CANARY", podinfo, "URL", "http://127.0.0.1:9", "FILE", t.TempDir()+"/out.om")
+	args := append([]string{"record"}, strings.Fields(r.Replace(hint))...)
+	_, _, errOut = run(t, "", args...)
+	if strings.Contains(errOut, "flag") {
+		t.Errorf("augur %s: %s", strings.Join(args, " "), errOut)
 	}
 }

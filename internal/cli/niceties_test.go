@@ -2,8 +2,10 @@ package cli
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,6 +20,8 @@ func TestOutputYAML(t *testing.T) {
 		{"analyze", "-f", podinfo, "--data", podinfo + "/healthy.om", "--at", "+5m", "--weight", "20"},
 		{"replay", "-f", podinfo, "--data", podinfo + "/healthy.om"},
 		{"test", "../../examples/podinfo/podinfo.test.yaml"},
+		{"lint", "-f", "../../examples/podinfo/manifests", "-f", "../../examples/podinfo/workload"},
+		{"version"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			jcode, j, _ := run(t, "", append(args, "-o", "json")...)
@@ -96,5 +100,29 @@ func TestTestFilesSkippedInDirectories(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "", "render", "-f", dir); code != ExitOK {
 		t.Errorf("render -f DIR with a test file in it: exit %d: %s", code, stderr)
+	}
+}
+
+// TestOutputCompletionsAccepted: every value `-o` completes to is one the
+// command accepts (yaml wherever json is; lint's sarif), and every command
+// with -o json takes -o yaml.
+func TestOutputCompletionsAccepted(t *testing.T) {
+	root := NewRootCmd(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard})
+	for _, cmd := range root.Commands() {
+		if cmd.Flags().Lookup("output") == nil {
+			continue
+		}
+		_, out, _ := run(t, "", "__complete", cmd.Name(), "-o", "")
+		values := strings.Fields(out)
+		values = slices.DeleteFunc(values, func(v string) bool { return strings.HasPrefix(v, ":") || strings.HasPrefix(v, "Completion") })
+		if slices.Contains(values, "json") != slices.Contains(values, "yaml") {
+			t.Errorf("%s -o completes %v: json and yaml go together", cmd.Name(), values)
+		}
+		for _, v := range values {
+			_, _, errOut := run(t, "", cmd.Name(), "-o", v)
+			if strings.Contains(errOut, "--output") {
+				t.Errorf("%s -o %s (a completion): %s", cmd.Name(), v, errOut)
+			}
+		}
 	}
 }

@@ -56,6 +56,9 @@ func TestOfflineAnalyzeCallsNoWebhook(t *testing.T) {
 	if code, out, _ = run(t, "", append(args, "--webhooks", "call")...); code != ExitOK || calls.Load() == 0 {
 		t.Errorf("--webhooks call: exit %d after %d calls, want the hooks called; stdout %s", code, calls.Load(), out)
 	}
+	if _, out, _ = run(t, "", "analyze", "--help"); !strings.Contains(out, "with --data the default is pass") {
+		t.Errorf("analyze --help does not say --data changes --webhooks' default:\n%s", out)
+	}
 }
 
 // TestAnalyzeFileStatus: a Canary file holding its status (kubectl get -o

@@ -139,7 +139,7 @@ func pluginService(ctx context.Context, opts *PluginOptions, logger *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	so := service.Options{Engine: eng}
+	so := service.Options{Engine: eng, Data: src.bounds(), TemplatesInCluster: in.cluster != nil}
 	if end := src.end; !end.IsZero() {
 		so.DefaultAt = func() time.Time { return recorded.EvalTime(end) }
 	}
@@ -175,6 +175,10 @@ type ArgoPluginOptions struct {
 	Kube    kubeFlags
 	// Serve serves the provider (default argo.Serve); tests replace it.
 	Serve func(argo.ServeOptions) error
+
+	// evalAt is `augur query --at` over AnalysisTemplates: the time of
+	// every measurement (inside --data).
+	evalAt string
 }
 
 // NewCmdArgoPlugin builds `augur argo-plugin`.
@@ -219,10 +223,15 @@ func argoProvider(opts *ArgoPluginOptions, logger *slog.Logger) (*argo.Provider,
 		if err != nil {
 			return nil, err
 		}
-		po.Registry = src.registry
-		if end := src.end; !end.IsZero() {
-			// Judged metrics' range queries end where the data ends.
-			po.DefaultAt = func() time.Time { return recorded.EvalTime(end) }
+		po.Registry, po.Data = src.registry, src.bounds()
+		at, err := src.evalTime(opts.evalAt)
+		if err != nil {
+			return nil, err
+		}
+		if !at.IsZero() {
+			// Judged metrics' range queries end there too (recorded data:
+			// at its end by default).
+			po.DefaultAt = func() time.Time { return at }
 		}
 	}
 	if opts.Cluster || opts.Kube.requested() {

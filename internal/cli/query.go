@@ -101,6 +101,9 @@ func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
 		if err != nil {
 			return err
 		}
+		if err := missingTemplates(c, plans); err != nil {
+			return badInput(err)
+		}
 		if err := checkPlans(plans, src.queryTypes()); err != nil {
 			return badInput(fmt.Errorf("canary %s/%s: %w", c.Metadata.Namespace, c.Metadata.Name, err))
 		}

@@ -131,6 +131,9 @@ func recordRun(cmd *cobra.Command, opts *RecordOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := missingTemplates(&c, plans); err != nil {
+		return badInput(err)
+	}
 	var queries, broken []string
 	var judgeWindow time.Duration
 	for _, p := range plans {

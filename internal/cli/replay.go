@@ -97,6 +97,12 @@ type replayTickJSON struct {
 // ticks stay off the sample grid, where Prometheus 2.x (closed range windows)
 // and 3.x (left-open) agree.
 func firstWindow(start time.Time, plans []engine.MetricPlan) time.Time {
+	return ceilMinute(start.Add(longestWindow(plans)))
+}
+
+// longestWindow is the longest metric interval or fixed judge window of
+// plans (at least a minute).
+func longestWindow(plans []engine.MetricPlan) time.Duration {
 	longest := time.Minute
 	for _, p := range plans {
 		if d, err := time.ParseDuration(p.Interval); err == nil && d > longest {
@@ -105,7 +111,7 @@ func firstWindow(start time.Time, plans []engine.MetricPlan) time.Time {
 		// A judge's first window lies inside the data too.
 		longest = max(longest, fixedJudgeWindow(p))
 	}
-	return ceilMinute(start.Add(longest))
+	return longest
 }
 
 func ceilMinute(t time.Time) time.Time {
@@ -176,11 +182,20 @@ func replayRun(cmd *cobra.Command, opts *ReplayOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := missingTemplates(&c, plans); err != nil {
+		return badInput(err)
+	}
 	if err := checkPlans(plans, src.queryTypes()); err != nil {
 		return badInput(err)
 	}
 	if start.IsZero() {
 		start = firstWindow(src.start, plans)
+		if cu := src.coveredUntil(); !cu.IsZero() && start.After(cu) {
+			// Without --start, a first tick after the data is the
+			// windows' doing, not a time the user chose.
+			return badInput(fmt.Errorf("no tick fits in the recorded data %s (%s to %s): a full metric and judge window (the longest is %s) would end at %s, after the data; use shorter windows or longer data",
+				src.file, formatTime(src.start), formatTime(src.end), shortDuration(longestWindow(plans)), formatTime(start)))
+		}
 	}
 	if err := src.inData("start", start); err != nil {
 		return badInput(err)

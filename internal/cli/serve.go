@@ -264,7 +264,7 @@ func serveRun(cmd *cobra.Command, opts *ServeOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
-	so := service.Options{Engine: eng, Hooks: hooks}
+	so := service.Options{Engine: eng, Hooks: hooks, Data: src.bounds(), TemplatesInCluster: in.cluster != nil}
 	if end := src.end; !end.IsZero() {
 		so.DefaultAt = func() time.Time { return recorded.EvalTime(end) }
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -92,8 +93,35 @@ func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
 	}
 }
 
+// meshProviders are the values of Flagger's -mesh-provider (a family
+// prefix for those with versions or variants: appmesh:v1beta2, smi:v1alpha3,
+// gatewayapi:v1, gloo, crossover, …).
+var meshProviders = []string{"istio", "linkerd", "appmesh", "contour", "gloo", "nginx", "kubernetes", "gatewayapi",
+	"skipper", "traefik", "osm", "kuma", "apisix", "knative", "smi", "crossover"}
+
+// checkMesh refuses a --mesh-provider no Flagger mesh starts with: Flagger
+// would run the istio queries for it, and a typo (istoi) would silently
+// give them.
+func checkMesh(p string) error {
+	for _, m := range meshProviders {
+		if strings.HasPrefix(p, m) || strings.Contains(p, "linkerd") {
+			return nil
+		}
+	}
+	hint := ""
+	if c := closest(p, meshProviders); c != "" {
+		hint = fmt.Sprintf(" (did you mean %s?)", c)
+	}
+	return fmt.Errorf("--mesh-provider %q is no mesh Flagger knows%s: want one of %s", p, hint, strings.Join(meshProviders, ", "))
+}
+
 // newEngine builds an engine over the registry and the decoded files.
 func (e *engineFlags) newEngine(reg *metrics.Registry, set *manifest.Set, hooks engine.HookCaller, opts ...func(*engine.Options)) (*engine.Engine, error) {
+	if e.MeshProvider != "" {
+		if err := checkMesh(e.MeshProvider); err != nil {
+			return nil, err
+		}
+	}
 	o := engine.Options{
 		Registry:      reg,
 		Hooks:         hooks,

@@ -22,7 +22,7 @@ type VersionOptions struct {
 func NewCmdVersion(ios *IOStreams, runF func(*cobra.Command, *VersionOptions) error) *cobra.Command {
 	opts := &VersionOptions{IO: ios}
 	cmd := &cobra.Command{
-		Use:   "version [-o json]",
+		Use:   "version [-o json|yaml]",
 		Short: "Print augur's version, commit and Go version",
 		Long: `Print the version of this binary: the module version (or the one the build set),
 the commit it was built from and the Go toolchain, from the binary's build information.
@@ -36,7 +36,7 @@ augur_build_info metric.`,
 			return versionRun(opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text, json or yaml")
 	return cmd
 }
 
@@ -53,8 +53,10 @@ func versionRun(opts *VersionOptions) error {
 		}
 		_, err = fmt.Fprintln(opts.IO.Out, string(b))
 		return err
+	case "yaml":
+		return writeStructured(opts.IO.Out, "yaml", in)
 	}
-	return badInput(fmt.Errorf("--output %q: want text or json", opts.Output))
+	return badInput(fmt.Errorf("--output %q: want text, json or yaml", opts.Output))
 }
 
 // setVersion gives the root command its --version flag.

@@ -55,6 +55,15 @@ func Run(t *testing.T, decide Decider, opts RunOptions) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			d, err := decide(ctx, s, req)
+			if s.Want.Error != "" {
+				switch {
+				case err == nil:
+					t.Errorf("%s: got a decision (%s), want the error %q", s.Path, d.Action, s.Want.Error)
+				case !strings.Contains(err.Error(), s.Want.Error):
+					t.Errorf("%s: got the error %q, want one containing %q", s.Path, err, s.Want.Error)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatalf("decide: %v", err)
 			}
@@ -82,17 +91,28 @@ func (noData) Query(context.Context, string, time.Time) (float64, error) { retur
 // Registry returns the metrics registry for s: its recorded data for every
 // prometheus provider, or a provider that fails every query.
 func (s *Scenario) Registry(testdata string) (*metrics.Registry, error) {
+	reg, _, err := s.registry(testdata)
+	return reg, err
+}
+
+// registry is Registry and the bounds of the scenario's recorded data (nil
+// without data).
+func (s *Scenario) registry(testdata string) (*metrics.Registry, *service.DataBounds, error) {
 	reg := &metrics.Registry{}
 	var p metrics.Provider = noData{}
+	var bounds *service.DataBounds
 	if path := s.DataPath(testdata); path != "" {
 		store, err := recorded.LoadOpenMetricsFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("%s: data: %w", s.Path, err)
+			return nil, nil, fmt.Errorf("%s: data: %w", s.Path, err)
 		}
-		p = recorded.New(store, recorded.Options{})
+		rp := recorded.New(store, recorded.Options{})
+		first, last := rp.DataBounds()
+		bounds = &service.DataBounds{Name: s.Spec.Data, First: first, Last: last, Interval: rp.SampleInterval()}
+		p = rp
 	}
 	reg.Register("prometheus", func(metrics.Config) (metrics.Provider, error) { return p, nil })
-	return reg, nil
+	return reg, bounds, nil
 }
 
 // EngineDecider decides in-process through service.Service and a fresh engine
@@ -108,13 +128,14 @@ func EngineDecider(hooks engine.HookCaller) Decider {
 }
 
 // Service builds the in-process service a transport under test should wrap
-// for s: an engine over s's registry and mesh provider, calling real webhooks.
+// for s: an engine over s's registry and mesh provider, calling real webhooks,
+// bounded by s's recorded data as `augur serve --data` is.
 func (s *Scenario) Service(hooks engine.HookCaller) (*service.Service, error) {
 	td, err := TestdataDir()
 	if err != nil {
 		return nil, err
 	}
-	reg, err := s.Registry(td)
+	reg, bounds, err := s.registry(td)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +143,7 @@ func (s *Scenario) Service(hooks engine.HookCaller) (*service.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return service.New(service.Options{Engine: eng, Hooks: hooks})
+	return service.New(service.Options{Engine: eng, Hooks: hooks, Data: bounds, TemplatesInCluster: s.Spec.TemplatesInCluster})
 }
 
 // Normalize replaces the webhook server's address (random per run) with

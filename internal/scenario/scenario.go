@@ -60,6 +60,11 @@ type Spec struct {
 	At string `yaml:"at"`
 	// Data is recorded data relative to the repository's testdata/ directory.
 	Data string `yaml:"data"`
+	// TemplatesInCluster: the transport resolves templateRefs in a cluster
+	// as well (service.Options.TemplatesInCluster), so a missing
+	// MetricTemplate is Flagger's failed check rather than bad input.
+	// Transports without a cluster in the test skip the scenario.
+	TemplatesInCluster bool `yaml:"templatesInCluster"`
 	// Metrics are canned values by metric name: a number, or {error: kind}.
 	Metrics map[string]MetricValue `yaml:"metrics"`
 	// Webhooks are answers by hook name: a status code, or {status, body}. Default 200.
@@ -141,6 +146,10 @@ func (h *HookAnswer) UnmarshalYAML(n *yaml.Node) error {
 
 // Want is the expected decision (want.yaml). Every field is checked.
 type Want struct {
+	// Error, when set, is what every transport must refuse the request
+	// with, as bad input (a part of the message; the other fields are then
+	// left out): a mistake is never a decision.
+	Error  string          `yaml:"error,omitempty"`
 	Action analysis.Action `yaml:"action"`
 	Status WantStatus      `yaml:"status"`
 	// Weights is the traffic split after the tick.

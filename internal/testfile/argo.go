@@ -13,6 +13,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/augurproj/augur/metrics/recorded"
+	"github.com/augurproj/augur/service"
 )
 
 // Argo Rollouts AnalysisTemplates under test: a test file lists them under
@@ -55,6 +56,12 @@ type AnalysisTest struct {
 	ExpNumber *float64
 	// Tolerance is the largest accepted absolute difference from ExpNumber.
 	Tolerance float64
+	// EvalTime, when set, is when the metric is measured (as promtool's
+	// eval_time: a duration after the case's start, or an RFC 3339 time);
+	// it must lie inside the case's data. Default: the data's end, where the
+	// plugin with data measures.
+	EvalTime *Moment
+	evalLine int
 }
 
 func (a *AnalysisTest) assertions() int {
@@ -156,6 +163,11 @@ func (p *fileParser) analysisTest(c *Case, n *yaml.Node, path string) {
 	before := len(p.errs)
 	ok, _ := p.mapping(n, path, []field{
 		{"template", func(v *yaml.Node, path string) { a.Template, _ = p.str(v, path) }},
+		{"eval_time", func(v *yaml.Node, path string) {
+			if m, ok := p.moment(v, path); ok {
+				a.EvalTime, a.evalLine = &m, v.Line
+			}
+		}},
 		{"metric", func(v *yaml.Node, path string) { a.Metric, _ = p.str(v, path) }},
 		{"exp_phase", func(v *yaml.Node, path string) {
 			s, ok := p.str(v, path)
@@ -258,13 +270,53 @@ func (cr *caseRun) analysisTests(ctx context.Context) {
 		cr.fail(cr.c.Line, path, ErrMissing, "analysis_tests measure over the case's data, which holds no samples")
 		return
 	}
-	// Measured where `augur query -f template.yaml --data` and the plugin
-	// with data measure: at the data's end.
-	at := recorded.EvalTime(st.End())
 	files := make([]ArgoTemplateFile, len(cr.file.AnalysisTemplates))
 	for i, t := range cr.file.AnalysisTemplates {
 		files[i] = ArgoTemplateFile{Path: t.Path, Data: t.data}
 	}
+	// Each distinct evaluation time is measured once. Without eval_time, a
+	// metric is measured where `augur query -f template.yaml --data` and the
+	// plugin with data measure: at the data's end.
+	bounds := cr.dataBounds()
+	type group struct {
+		at   time.Time
+		when string
+		idx  []int
+	}
+	var groups []*group
+	byTime := map[time.Time]*group{}
+	for j, a := range cr.c.AnalysisTests {
+		at, when := recorded.EvalTime(st.End()), ""
+		if a.EvalTime != nil {
+			at = a.EvalTime.Time(cr.c.Start)
+			when = cr.when(*a.EvalTime, at)
+			if err := bounds.CheckAt("eval_time", at); err != nil {
+				cr.fail(a.evalLine, fmt.Sprintf("%s.analysis_tests[%d].eval_time", path, j), ErrInvalid, "%v", err)
+				continue
+			}
+		}
+		g := byTime[at]
+		if g == nil {
+			g = &group{at: at, when: when}
+			if when == "" {
+				g.when = at.UTC().Format(time.RFC3339Nano)
+			}
+			byTime[at] = g
+			groups = append(groups, g)
+		}
+		g.idx = append(g.idx, j)
+	}
+	for _, g := range groups {
+		if !cr.measureAt(ctx, path, st, g.at, g.when, files, g.idx) {
+			return
+		}
+	}
+}
+
+// measureAt measures the analysis templates at time at and checks the
+// analysis_tests of indexes idx; it reports false when the measuring
+// itself failed (an error already recorded).
+func (cr *caseRun) measureAt(ctx context.Context, path string, st *recorded.Store, at time.Time, when string, files []ArgoTemplateFile, idx []int) bool {
 	ms, err := cr.argo.MeasureTemplates(ctx, st, at, files, cr.c.Args)
 	if err != nil {
 		var ae *ArgsError
@@ -283,12 +335,13 @@ func (cr *caseRun) analysisTests(ctx context.Context) {
 		default:
 			cr.fail(cr.c.Line, path+".analysis_tests", ErrInput, "measuring the analysis templates: %v", err)
 		}
-		return
+		return false
 	}
-	when := at.UTC().Format(time.RFC3339Nano)
-	for j, a := range cr.c.AnalysisTests {
+	for _, j := range idx {
+		a := cr.c.AnalysisTests[j]
 		cr.analysisTest(fmt.Sprintf("%s.analysis_tests[%d]", path, j), &a, ms, when)
 	}
+	return true
 }
 
 func (cr *caseRun) analysisTest(path string, a *AnalysisTest, ms []ArgoMeasurement, when string) {
@@ -362,4 +415,24 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// dataBounds is the time range of the case's data, the one check of
+// evaluation times every command shares (service.DataBounds).
+func (cr *caseRun) dataBounds() *service.DataBounds {
+	if cr.bounds == nil {
+		rp := recorded.New(cr.c.store, recorded.Options{})
+		first, last := rp.DataBounds()
+		cr.bounds = &service.DataBounds{Name: cr.c.dataName(), First: first, Last: last, Interval: rp.SampleInterval()}
+	}
+	return cr.bounds
+}
+
+// dataName names the case's data in messages: its input_file, or its
+// input_series.
+func (c *Case) dataName() string {
+	if c.InputFile != "" {
+		return c.InputFile
+	}
+	return "of the case's input_series"
 }

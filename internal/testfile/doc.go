@@ -18,7 +18,8 @@
 // Besides metrics/recorded, this is the only package that may import
 // Prometheus's promql/parser (internal/archtest enforces it). It imports the
 // engine, the analysis core, manifest, templates (Flagger's whitespace
-// collapse), metrics and metrics/recorded; it must not import cobra,
+// collapse), metrics, metrics/recorded and service (the bounds of recorded
+// data every command shares); it must not import cobra,
 // internal/cli, metrics/prometheus (the live source comes in through the
 // Source interface), kube, server, plugins or any transport.
 package testfile

@@ -17,6 +17,7 @@ import (
 	"github.com/augurproj/augur/engine"
 	"github.com/augurproj/augur/metrics"
 	"github.com/augurproj/augur/metrics/recorded"
+	"github.com/augurproj/augur/service"
 	"github.com/augurproj/augur/templates"
 )
 
@@ -180,6 +181,7 @@ type caseRun struct {
 	plans  []engine.MetricPlan
 	rep    *CaseReport
 	errs   []error
+	bounds *service.DataBounds // of the case's data, once asked for
 }
 
 func (r *runner) runCase(ctx context.Context, idx int, c *Case) CaseReport {
@@ -381,6 +383,15 @@ func (cr *caseRun) metricTest(ctx context.Context, eng *engine.Engine, j int, m 
 		return
 	}
 	at := m.EvalTime.Time(cr.c.Start)
+	if m.hasEval && cr.c.InputFile != "" && cr.c.store != nil && cr.c.store.SampleCount() > 0 {
+		// Recorded data holds nothing outside its samples: a value read
+		// there would be a verdict on missing data. (input_series keep
+		// promtool's freedom: a series may be written to end on purpose.)
+		if err := cr.dataBounds().CheckAt("eval_time", at); err != nil {
+			cr.fail(m.Line, path+".eval_time", ErrInvalid, "%v", err)
+			return
+		}
+	}
 	var obs analysis.Observation
 	if p.Err != nil {
 		obs = analysis.Observation{Metric: p.Name, Kind: p.Kind, Err: p.Err}
@@ -520,7 +531,23 @@ func (cr *caseRun) replayTest(ctx context.Context, j int, r *ReplayTest) {
 	if interval <= 0 {
 		interval = cr.canary.GetAnalysis().IntervalDuration()
 	}
-	res, err := eng.Replay(ctx, engine.ReplayRequest{Canary: cr.canary, Start: start, Interval: interval, MaxTicks: r.MaxTicks})
+	req := engine.ReplayRequest{Canary: cr.canary, Start: start, Interval: interval, MaxTicks: r.MaxTicks}
+	if cr.c.InputFile != "" && cr.c.store != nil && cr.c.store.SampleCount() > 0 {
+		// Recorded data: the first tick lies inside it, with every judge
+		// window, and the replay stops where it ends (its own result,
+		// never a rollback for want of data), as `augur replay --data`.
+		b := cr.dataBounds()
+		err := b.CheckAt("start", start)
+		if err == nil {
+			err = b.CheckJudgeWindows(cr.plans, "start", start)
+		}
+		if err != nil {
+			cr.fail(r.Line, path+".start", ErrInvalid, "%v", err)
+			return
+		}
+		req.DataEnd = b.CoveredUntil()
+	}
+	res, err := eng.Replay(ctx, req)
 	if err != nil {
 		cr.fail(r.Line, path, ErrInput, "replay: %v", err)
 		return
@@ -544,6 +571,10 @@ func (cr *caseRun) replayTest(ctx context.Context, j int, r *ReplayTest) {
 	}
 	if len(fl.Want) == 0 {
 		return
+	}
+	if res.DataEnded {
+		fl.Details = append(fl.Details, fmt.Sprintf("the data ends at %s before the analysis finished (still %s after %d ticks)",
+			cr.dataBounds().Last.UTC().Format(time.RFC3339Nano), res.Result, len(res.Ticks)))
 	}
 	for i, t := range res.Ticks {
 		if i == maxTickLines {

@@ -19,7 +19,7 @@ import (
 // wantedFormat says what recorded data augur reads and how to produce it; it
 // ends every "wrong format" error.
 const wantedFormat = "augur reads OpenMetrics text with a timestamp on every sample, ending in \"# EOF\" " +
-	"(written by `augur record -f CANARY --prometheus URL --start -30m -o FILE` or " +
+	"(written by `augur record -f CANARY --prometheus URL --start -30m --out FILE` or " +
 	"`promtool tsdb dump-openmetrics DIR`), or a Prometheus range-query answer " +
 	"(`curl URL/api/v1/query_range?query=...&start=...&end=...&step=15s > FILE`)"
 

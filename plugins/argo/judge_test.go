@@ -66,6 +66,11 @@ func TestJudgedMeasurements(t *testing.T) {
 			started: end.Add(-20 * time.Minute),
 			phase:   v1alpha1.AnalysisPhaseSuccessful,
 			meta:    map[string]string{"judge": "sequential", "window": "2026-11-01T10:09:52Z/2026-11-01T10:29:00Z"}},
+		{name: "a judge window starting before the data is an Error",
+			cfg:   builtin("identical.om", "request-duration", obj{"judge": "histogram", "window": "1h"}, obj{"interval": "30s"}),
+			phase: v1alpha1.AnalysisPhaseError,
+			message: []string{"metric request-duration: its judge reads the 1h window from 2026-11-01T09:29:00Z to 2026-11-01T10:29:00Z (evaluation time), " +
+				"which starts before the recorded data ../../testdata/podinfo/identical.om, whose first sample is at 2026-11-01T09:58:07.5Z (use a judge window of 30m52s or shorter)"}},
 		{name: "a bad judge key is a configuration error",
 			cfg:   builtin("identical.om", "request-duration", obj{"judge": "histogram", "windw": "5m"}, nil),
 			phase: v1alpha1.AnalysisPhaseError, message: []string{`judge: invalid judge configuration: key "windw": unknown key`}},

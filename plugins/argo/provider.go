@@ -46,6 +46,9 @@ type Options struct {
 	// end of the recorded data of `augur argo-plugin --data`); a
 	// configuration with data is evaluated at the end of its own data.
 	DefaultAt func() time.Time
+	// Data bounds the recorded data of `augur argo-plugin --data`: a
+	// measurement whose judge window lies outside it is an Error.
+	Data *service.DataBounds
 	// Preflight lints a Rollout from the cluster for preflight: true
 	// configurations; nil without cluster access.
 	Preflight PreflightFunc
@@ -63,8 +66,8 @@ type Provider struct {
 
 	preflight PreflightFunc
 
-	mu   sync.Mutex
-	ends map[string]time.Time
+	mu     sync.Mutex
+	bounds map[string]*service.DataBounds
 }
 
 var _ rpc.MetricProviderPlugin = (*Provider)(nil)
@@ -95,28 +98,30 @@ func New(opts Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("argo plugin: %w", err)
 	}
-	svc, err := service.New(service.Options{Engine: eng, Now: opts.Now, DefaultAt: opts.DefaultAt})
+	svc, err := service.New(service.Options{Engine: eng, Now: opts.Now, DefaultAt: opts.DefaultAt, Data: opts.Data})
 	if err != nil {
 		return nil, fmt.Errorf("argo plugin: %w", err)
 	}
-	return &Provider{reg: opts.Registry, eng: eng, svc: svc, timeout: opts.Timeout, log: opts.Logger, now: opts.Now, ends: map[string]time.Time{},
+	return &Provider{reg: opts.Registry, eng: eng, svc: svc, timeout: opts.Timeout, log: opts.Logger, now: opts.Now, bounds: map[string]*service.DataBounds{},
 		preflight: opts.Preflight}, nil
 }
 
-// dataEnd is recorded.EvalTime of a recorded data file's newest sample: where a
-// judged metric's data ends for a configuration with data, as its instant
-// query's does. The store comes from the registry's recorded-data provider,
-// which has loaded the file once already; a registry that serves something
-// else for file:// addresses makes the file be read here (once per path).
-func (p *Provider) dataEnd(path string) (time.Time, error) {
+// dataBounds is the time range of a recorded data file: a judged metric of
+// a configuration with data reads its window up to recorded.EvalTime of the
+// newest sample, as its instant query does, and a window outside the data
+// is refused (service.DataBounds). The store comes from the registry's
+// recorded-data provider, which has loaded the file once already; a
+// registry that serves something else for file:// addresses makes the file
+// be read here (once per path).
+func (p *Provider) dataBounds(path string) (*service.DataBounds, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if t, ok := p.ends[path]; ok {
-		return t, nil
+	if b, ok := p.bounds[path]; ok {
+		return b, nil
 	}
 	addr, err := dataAddress(path)
 	if err != nil {
-		return time.Time{}, err
+		return nil, err
 	}
 	var store *recorded.Store
 	if prov, err := p.reg.New(metrics.Config{Type: prometheus.Type, Address: addr}); err == nil {
@@ -126,12 +131,14 @@ func (p *Provider) dataEnd(path string) (time.Time, error) {
 	}
 	if store == nil {
 		if store, err = recorded.LoadFile(path); err != nil {
-			return time.Time{}, fmt.Errorf("data %q: %w", path, err)
+			return nil, fmt.Errorf("data %q: %w", path, err)
 		}
 	}
-	end := recorded.EvalTime(store.End())
-	p.ends[path] = end
-	return end, nil
+	rp := recorded.New(store, recorded.Options{})
+	first, last := rp.DataBounds()
+	b := &service.DataBounds{Name: path, First: first, Last: last, Interval: rp.SampleInterval()}
+	p.bounds[path] = b
+	return b, nil
 }
 
 // DefaultRegistry serves the prometheus provider type from a live Prometheus
@@ -238,11 +245,12 @@ func (p *Provider) measure(ctx context.Context, run *v1alpha1.AnalysisRun, metri
 			req.AnalysisStart = &start
 		}
 		if cfg.Data != "" {
-			end, err := p.dataEnd(cfg.Data)
+			b, err := p.dataBounds(cfg.Data)
 			if err != nil {
 				return verdict{phase: v1alpha1.AnalysisPhaseError, message: err.Error()}, nil, cfg.secrets
 			}
-			req.At = &end
+			end := recorded.EvalTime(b.Last)
+			req.At, req.Data = &end, b
 		}
 	}
 	ctx, cancel := context.WithTimeout(withCredentials(ctx, cfg), cfg.timeout)
