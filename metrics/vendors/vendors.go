@@ -1,5 +1,5 @@
 // Package vendors registers the metrics providers of Flagger's
-// MetricTemplate types other than prometheus that augur speaks (datadog,
+// MetricTemplate types other than prometheus that augur speaks (cloudwatch, datadog,
 // newrelic, dynatrace, graphite, influxdb), for live runs, and stand-ins that refuse
 // them clearly in offline runs.
 //
@@ -11,6 +11,7 @@ import (
 	"fmt"
 
 	"github.com/augurproj/augur/metrics"
+	"github.com/augurproj/augur/metrics/cloudwatch"
 	"github.com/augurproj/augur/metrics/datadog"
 	"github.com/augurproj/augur/metrics/dynatrace"
 	"github.com/augurproj/augur/metrics/graphite"
@@ -19,10 +20,11 @@ import (
 )
 
 // Types lists the vendor provider types this package registers.
-var Types = []string{datadog.Type, dynatrace.Type, graphite.Type, influxdb.Type, newrelic.Type}
+var Types = []string{cloudwatch.Type, datadog.Type, dynatrace.Type, graphite.Type, influxdb.Type, newrelic.Type}
 
 // Register adds every vendor provider to r.
 func Register(r *metrics.Registry) {
+	cloudwatch.Register(r)
 	datadog.Register(r)
 	dynatrace.Register(r)
 	graphite.Register(r)
