@@ -66,6 +66,7 @@ var homes = []struct {
 	{"github.com/Masterminds/sprig", []string{"templates"}},
 	{"github.com/aws/aws-sdk-go-v2", []string{"metrics/cloudwatch"}},
 	{"github.com/aws/smithy-go", []string{"metrics/cloudwatch"}},
+	{"github.com/gorilla/websocket", []string{"metrics/splunk"}},
 }
 
 func under(p, home string) bool { return p == home || strings.HasPrefix(p, home+"/") }
@@ -106,6 +107,7 @@ var leaves = map[string][]string{
 	"metrics/graphite":      {"metrics", "metrics/httpapi"},
 	"metrics/influxdb":      {"metrics", "metrics/httpapi"},
 	"metrics/cloudwatch":    {"metrics", "metrics/httpapi"},
+	"metrics/splunk":        {"metrics", "metrics/httpapi"},
 	"webhooks":              {"redact"},
 	"webhooks/webhookstest": {},
 	"manifest":              {"analysis"},

@@ -1,6 +1,6 @@
 // Package vendors registers the metrics providers of Flagger's
 // MetricTemplate types other than prometheus that augur speaks (cloudwatch, datadog,
-// newrelic, dynatrace, graphite, influxdb), for live runs, and stand-ins that refuse
+// newrelic, dynatrace, graphite, influxdb, splunk), for live runs, and stand-ins that refuse
 // them clearly in offline runs.
 //
 // It imports only package metrics and the vendor provider packages; it must
@@ -17,10 +17,11 @@ import (
 	"github.com/augurproj/augur/metrics/graphite"
 	"github.com/augurproj/augur/metrics/influxdb"
 	"github.com/augurproj/augur/metrics/newrelic"
+	"github.com/augurproj/augur/metrics/splunk"
 )
 
 // Types lists the vendor provider types this package registers.
-var Types = []string{cloudwatch.Type, datadog.Type, dynatrace.Type, graphite.Type, influxdb.Type, newrelic.Type}
+var Types = []string{cloudwatch.Type, datadog.Type, dynatrace.Type, graphite.Type, influxdb.Type, newrelic.Type, splunk.Type}
 
 // Register adds every vendor provider to r.
 func Register(r *metrics.Registry) {
@@ -30,6 +31,7 @@ func Register(r *metrics.Registry) {
 	graphite.Register(r)
 	influxdb.Register(r)
 	newrelic.Register(r)
+	splunk.Register(r)
 }
 
 // RegisterOffline adds, for every vendor type, a constructor that fails
