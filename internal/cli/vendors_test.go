@@ -106,7 +106,7 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 // and prints no credential, not even the New Relic account id of the URL.
 func TestRenderVendorRequests(t *testing.T) {
 	const ddAPI, ddApp, nrAccount, nrKey, inToken = "ddapi-r1-planted", "ddapp-r2-planted", "7733991", "nrkey-r3-planted", "intok-r4-planted"
-	const sfToken = "sftok-r5-planted"
+	const sfToken, gcpProject, gcpKey = "sftok-r5-planted", "gcp-r6-planted", "-----BEGIN PRIVATE KEY-----r7-planted"
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
 	defer srv.Close()
@@ -135,7 +135,7 @@ spec:
     maxWeight: 50
     stepWeight: 10
     metrics:
-` + metric("dd", "dd") + metric("nr", "nr") + metric("in", "in") + metric("sf", "sf") + metric("cw", "cw") +
+` + metric("dd", "dd") + metric("nr", "nr") + metric("in", "in") + metric("sf", "sf") + metric("cw", "cw") + metric("gc", "gc") +
 		tmpl("dd", "datadog", "dd", "'sum:errors{service:{{ target }}}.as_count()'") +
 		tmpl("nr", "newrelic", "nr", "\"SELECT count(*) FROM Transaction WHERE appName = '{{ target }}'\"") +
 		tmpl("in", "influxdb", "in", "'from(bucket: \"app\") |> range(start: -2m) |> mean()'") +
@@ -145,7 +145,10 @@ spec:
 		"---\napiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata: {name: cw, namespace: test}\nspec:\n  provider:\n    type: cloudwatch\n    region: eu-west-1\n    address: " + srv.URL +
 		"\n  query: '[{\"Id\":\"e1\",\"Expression\":\"SUM(METRICS())\"}]'\n" +
 		secret("in", "token", inToken, "org", "acme-org") +
-		secret("sf", "sf_token_key", sfToken)
+		secret("sf", "sf_token_key", sfToken) +
+		tmpl("gc", "stackdriver", "gc", "\"fetch k8s_container | metric 'istio.io/service/server/request_count' | within 2m\"") +
+		secret("gc", "project", gcpProject, "serviceAccountKey",
+			`{\"type\":\"service_account\",\"client_email\":\"a@b.iam.gserviceaccount.com\",\"private_key\":\"`+gcpKey+`\",\"token_uri\":\"`+srv.URL+`/token\"}`)
 	path := filepath.Join(t.TempDir(), "all.yaml")
 	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
@@ -167,6 +170,8 @@ spec:
 			"text:POST " + srv.URL + "/",
 			"Action=GetMetricData&MaxDatapoints=20&MetricDataQueries.member.1.Expression=SUM%28METRICS%28%29%29&MetricDataQueries.member.1.Id=e1&Version=2010-08-01",
 			"StartTime=t-20m0s EndTime=t",
+			srv.URL + "/v3/projects/[redacted]/timeSeries:query",
+			"text:" + `{"query":"fetch k8s_container | metric 'istio.io/service/server/request_count' | within 2m"}`,
 		} {
 			if w, textOnly := strings.CutPrefix(want, "text:"); textOnly {
 				if format != "text" {
@@ -181,7 +186,7 @@ spec:
 				t.Errorf("%s: output lacks %q:\n%s", format, want, out)
 			}
 		}
-		for _, s := range []string{ddAPI, ddApp, nrAccount, nrKey, inToken, "acme-org", sfToken} {
+		for _, s := range []string{ddAPI, ddApp, nrAccount, nrKey, inToken, "acme-org", sfToken, gcpProject, gcpKey} {
 			if strings.Contains(out+errOut, s) {
 				t.Errorf("%s: output contains the credential %q", format, s)
 			}

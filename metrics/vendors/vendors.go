@@ -1,6 +1,6 @@
 // Package vendors registers the metrics providers of Flagger's
 // MetricTemplate types other than prometheus that augur speaks (cloudwatch, datadog,
-// newrelic, dynatrace, graphite, influxdb, splunk), for live runs, and stand-ins that refuse
+// newrelic, dynatrace, graphite, influxdb, splunk, stackdriver), for live runs, and stand-ins that refuse
 // them clearly in offline runs.
 //
 // It imports only package metrics and the vendor provider packages; it must
@@ -18,10 +18,11 @@ import (
 	"github.com/augurproj/augur/metrics/influxdb"
 	"github.com/augurproj/augur/metrics/newrelic"
 	"github.com/augurproj/augur/metrics/splunk"
+	"github.com/augurproj/augur/metrics/stackdriver"
 )
 
 // Types lists the vendor provider types this package registers.
-var Types = []string{cloudwatch.Type, datadog.Type, dynatrace.Type, graphite.Type, influxdb.Type, newrelic.Type, splunk.Type}
+var Types = []string{cloudwatch.Type, datadog.Type, dynatrace.Type, graphite.Type, influxdb.Type, newrelic.Type, splunk.Type, stackdriver.Type}
 
 // Register adds every vendor provider to r.
 func Register(r *metrics.Registry) {
@@ -32,6 +33,7 @@ func Register(r *metrics.Registry) {
 	influxdb.Register(r)
 	newrelic.Register(r)
 	splunk.Register(r)
+	stackdriver.Register(r)
 }
 
 // RegisterOffline adds, for every vendor type, a constructor that fails
