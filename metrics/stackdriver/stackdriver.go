@@ -57,8 +57,10 @@ var scopes = []string{
 type Provider struct {
 	project string // "projects/<id>"
 	base    *url.URL
-	tokens  oauth2.TokenSource
 	client  *httpapi.Client
+
+	tmu    sync.Mutex
+	tokens oauth2.TokenSource // nil until Application Default Credentials are found (first query)
 
 	mu   sync.Mutex
 	seen []string
@@ -90,23 +92,26 @@ func New(cfg metrics.Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	creds, err := credentials(ctx, cfg.Credentials[ServiceAccountKeyKey])
-	if err != nil {
-		return nil, err
+	p := &Provider{project: "projects/" + project, base: base}
+	if key := cfg.Credentials[ServiceAccountKeyKey]; key != "" {
+		creds, err := credentials(context.Background(), key)
+		if err != nil {
+			return nil, err
+		}
+		p.tokens = oauth2.ReuseTokenSource(nil, creds.TokenSource)
 	}
-	p := &Provider{project: "projects/" + project, base: base, tokens: oauth2.ReuseTokenSource(nil, creds.TokenSource)}
 	p.client = httpapi.New(httpapi.Options{Timeout: cfg.Timeout, Insecure: cfg.InsecureSkipVerify,
 		Header: httpapi.Header(cfg.Headers), Sign: p.sign})
 	return p, nil
 }
 
 // credentials reads a credentials JSON of any of Google's types, or finds
-// Application Default Credentials when key is empty.
+// Application Default Credentials when key is empty (which may probe the
+// metadata server: done at the first query, never by New, so that render
+// stays offline).
 func credentials(ctx context.Context, key string) (*google.Credentials, error) {
 	// The token source keeps this context for its token requests: it must
-	// not be cancelled when New returns.
+	// not be cancelled when the caller's is.
 	ctx = context.WithoutCancel(ctx)
 	if key == "" {
 		c, err := google.FindDefaultCredentials(ctx, scopes...)
@@ -136,7 +141,12 @@ func (p *Provider) sign(ctx context.Context, req *http.Request, _ []byte) error 
 	}
 	ch := make(chan result, 1)
 	go func() {
-		t, err := p.tokens.Token()
+		ts, err := p.tokenSource(ctx)
+		if err != nil {
+			ch <- result{nil, err}
+			return
+		}
+		t, err := ts.Token()
 		ch <- result{t, err}
 	}()
 	select {
@@ -150,6 +160,21 @@ func (p *Provider) sign(ctx context.Context, req *http.Request, _ []byte) error 
 		r.t.SetAuthHeader(req)
 		return nil
 	}
+}
+
+// tokenSource returns the key's token source, or finds Application
+// Default Credentials once.
+func (p *Provider) tokenSource(ctx context.Context) (oauth2.TokenSource, error) {
+	p.tmu.Lock()
+	defer p.tmu.Unlock()
+	if p.tokens == nil {
+		creds, err := credentials(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		p.tokens = oauth2.ReuseTokenSource(nil, creds.TokenSource)
+	}
+	return p.tokens, nil
 }
 
 func (p *Provider) remember(v string) {

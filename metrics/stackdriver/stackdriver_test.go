@@ -204,3 +204,42 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("Describe sent a request")
 	}
 }
+
+// Without serviceAccountKey the token comes from Application Default
+// Credentials, looked up at the first query (New stays offline).
+func TestApplicationDefaultCredentials(t *testing.T) {
+	var s seen
+	addr := server(t, "value.json", 200, &s)
+	file := filepath.Join(t.TempDir(), "adc.json")
+	if err := os.WriteFile(file, []byte(key(t, addr+"/token")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", file)
+	p, err := stackdriver.New(metrics.Config{Type: "stackdriver", Address: addr, HasSecret: true,
+		Credentials: map[string]string{"project": "podinfo-prod"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	grant := s.grant
+	s.mu.Unlock()
+	if grant != nil {
+		t.Fatal("New fetched a token")
+	}
+	if v, err := p.Query(context.Background(), query, time.Time{}); err != nil || v != 0.9925 {
+		t.Fatalf("got %v, %v", v, err)
+	}
+	if s.auth != "Bearer "+accessToken {
+		t.Errorf("Authorization %q", s.auth)
+	}
+
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", filepath.Join(t.TempDir(), "missing.json"))
+	p, err = stackdriver.New(metrics.Config{Type: "stackdriver", Address: addr, HasSecret: true,
+		Credentials: map[string]string{"project": "podinfo-prod"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Query(context.Background(), query, time.Time{}); err == nil || !strings.Contains(err.Error(), "Application Default Credentials") {
+		t.Errorf("error %v, want one naming Application Default Credentials", err)
+	}
+}
