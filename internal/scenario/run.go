@@ -13,6 +13,7 @@ import (
 	"github.com/augurproj/augur/engine"
 	"github.com/augurproj/augur/metrics"
 	"github.com/augurproj/augur/metrics/recorded"
+	"github.com/augurproj/augur/metrics/vendors"
 	"github.com/augurproj/augur/service"
 )
 
@@ -80,9 +81,12 @@ type noData struct{}
 func (noData) Query(context.Context, string, time.Time) (float64, error) { return 0, errNoData }
 
 // Registry returns the metrics registry for s: its recorded data for every
-// prometheus provider, or a provider that fails every query.
+// prometheus provider, or a provider that fails every query; and the vendor
+// providers, as the CLI and the plugins register them (a scenario's vendor
+// template must fail before any request, e.g. for a missing region).
 func (s *Scenario) Registry(testdata string) (*metrics.Registry, error) {
 	reg := &metrics.Registry{}
+	vendors.Register(reg)
 	var p metrics.Provider = noData{}
 	if path := s.DataPath(testdata); path != "" {
 		store, err := recorded.LoadOpenMetricsFile(path)
