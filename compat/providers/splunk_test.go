@@ -156,6 +156,15 @@ func newSFServer(t *testing.T, s sfShape, apiStatus int) *sfServer {
 		if !read() { // execute
 			return
 		}
+		// Answer after a pause: Flagger's signalflow client registers the
+		// channel only after sending execute, and deadlocks (its
+		// handleMessage keeps its lock) on a message for a channel not yet
+		// registered. flaggerSplunkRun retries the rare run that still hits it.
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-b.done:
+			return
+		}
 		if s.hang {
 			select {
 			case <-b.done:
@@ -216,6 +225,27 @@ func flaggerSplunk(t *testing.T, addr, interval string) *fp.SplunkProvider {
 	return p
 }
 
+// flaggerSplunkRun runs Flagger's query against a fresh server for shape
+// (up to 3 servers: see newSFServer on the client's deadlock) and returns
+// the server it completed on and its outcome.
+func flaggerSplunkRun(t *testing.T, shape sfShape, prefix, interval, q string) (*sfServer, string) {
+	t.Helper()
+	for range 3 {
+		b := newSFServer(t, shape, 200)
+		p := flaggerSplunk(t, b.srv.URL+prefix, interval)
+		done := make(chan string, 1)
+		go func() { done <- outcome(p.RunQuery(q)) }()
+		select {
+		case o := <-done:
+			return b, o
+		case <-time.After(30 * time.Second):
+			t.Logf("Flagger's signalflow client deadlocked (a message before its channel was registered); retrying on a new server")
+		}
+	}
+	t.Fatalf("Flagger's signalflow client deadlocked 3 times")
+	return nil, ""
+}
+
 func augurSplunk(t *testing.T, addr string, interval, timeout time.Duration) metrics.Provider {
 	t.Helper()
 	r := &metrics.Registry{}
@@ -270,8 +300,7 @@ func TestSplunkAnswers(t *testing.T) {
 	for _, s := range sfShapes {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
-			b := newSFServer(t, s, 200)
-			fo := outcome(flaggerSplunk(t, b.srv.URL, "1m").RunQuery(sfQuery))
+			b, fo := flaggerSplunkRun(t, s, "", "1m", sfQuery)
 			ao := outcome(augurSplunk(t, b.srv.URL, time.Minute, 0).Query(context.Background(), sfQuery, time.Time{}))
 			auth, exec := b.take()
 			if s.refuse == 0 {
@@ -320,8 +349,7 @@ func TestSplunkRequests(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				b := newSFServer(t, ok, 200)
-				fo := outcome(flaggerSplunk(t, b.srv.URL+prefix, iv).RunQuery(q))
+				b, fo := flaggerSplunkRun(t, ok, prefix, iv, q)
 				ao := outcome(augurSplunk(t, b.srv.URL+prefix, d, 0).Query(context.Background(), q, time.Time{}))
 				auth, exec := b.take()
 				t.Run("", func(t *testing.T) {
