@@ -1,5 +1,5 @@
 // Package providers is augur's differential test of its vendor metrics
-// providers (datadog, newrelic, dynatrace, graphite, influxdb) against
+// providers (datadog, newrelic, dynatrace, graphite, influxdb, cloudwatch, splunk, stackdriver) against
 // Flagger v1.44.0's own provider code: both are pointed at the same loopback
 // server and must send the same request and read each answer shape the
 // same way, except where augur deliberately differs (each such case names

@@ -23,6 +23,7 @@ import (
 // request is what one provider put on the wire.
 type request struct {
 	Method, Path string
+	Host         string
 	Query        url.Values
 	Header       http.Header
 	Body         string
@@ -63,7 +64,7 @@ func newBackend(t *testing.T, a answer) *backend {
 			}
 		}
 		b.mu.Lock()
-		b.reqs = append(b.reqs, request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(),
+		b.reqs = append(b.reqs, request{Method: r.Method, Path: r.URL.Path, Host: r.Host, Query: r.URL.Query(),
 			Header: r.Header.Clone(), Body: string(body), At: time.Now()})
 		b.mu.Unlock()
 		if a.hang {

@@ -106,6 +106,7 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 // and prints no credential, not even the New Relic account id of the URL.
 func TestRenderVendorRequests(t *testing.T) {
 	const ddAPI, ddApp, nrAccount, nrKey, inToken = "ddapi-r1-planted", "ddapp-r2-planted", "7733991", "nrkey-r3-planted", "intok-r4-planted"
+	const sfToken, gcpProject, gcpKey = "sftok-r5-planted", "gcp-r6-planted", "-----BEGIN PRIVATE KEY-----r7-planted"
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
 	defer srv.Close()
@@ -134,13 +135,20 @@ spec:
     maxWeight: 50
     stepWeight: 10
     metrics:
-` + metric("dd", "dd") + metric("nr", "nr") + metric("in", "in") +
+` + metric("dd", "dd") + metric("nr", "nr") + metric("in", "in") + metric("sf", "sf") + metric("cw", "cw") + metric("gc", "gc") +
 		tmpl("dd", "datadog", "dd", "'sum:errors{service:{{ target }}}.as_count()'") +
 		tmpl("nr", "newrelic", "nr", "\"SELECT count(*) FROM Transaction WHERE appName = '{{ target }}'\"") +
 		tmpl("in", "influxdb", "in", "'from(bucket: \"app\") |> range(start: -2m) |> mean()'") +
 		secret("dd", "datadog_api_key", ddAPI, "datadog_application_key", ddApp) +
 		secret("nr", "newrelic_account_id", nrAccount, "newrelic_query_key", nrKey) +
-		secret("in", "token", inToken, "org", "acme-org")
+		tmpl("sf", "splunk", "sf", "\"data('errors', filter=filter('app', '{{ target }}')).sum().publish()\"") +
+		"---\napiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata: {name: cw, namespace: test}\nspec:\n  provider:\n    type: cloudwatch\n    region: eu-west-1\n    address: " + srv.URL +
+		"\n  query: '[{\"Id\":\"e1\",\"Expression\":\"SUM(METRICS())\"}]'\n" +
+		secret("in", "token", inToken, "org", "acme-org") +
+		secret("sf", "sf_token_key", sfToken) +
+		tmpl("gc", "stackdriver", "gc", "\"fetch k8s_container | metric 'istio.io/service/server/request_count' | within 2m\"") +
+		secret("gc", "project", gcpProject, "serviceAccountKey",
+			`{\"type\":\"service_account\",\"client_email\":\"a@b.iam.gserviceaccount.com\",\"private_key\":\"`+gcpKey+`\",\"token_uri\":\"`+srv.URL+`/token\"}`)
 	path := filepath.Join(t.TempDir(), "all.yaml")
 	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
@@ -156,7 +164,21 @@ spec:
 			srv.URL + "/v1/accounts/[redacted]/query?nrql=SELECT+count%28%2A%29+FROM+Transaction+WHERE+appName+%3D+%27podinfo%27+SINCE+120+seconds+ago",
 			srv.URL + "/api/v2/query?org=[redacted]",
 			"range(start: -2m)",
+			strings.Replace(srv.URL, "http://", "ws://", 1) + "/v2/signalflow/connect",
+			"text:" + `{"type":"execute","program":"data('errors', filter=filter('app', 'podinfo')).sum().publish()","channel":"ch-1","immediate":true}`,
+			"text:" + `"start": t-1200000, "stop": t (Unix ms`,
+			"text:POST " + srv.URL + "/",
+			"Action=GetMetricData&MaxDatapoints=20&MetricDataQueries.member.1.Expression=SUM%28METRICS%28%29%29&MetricDataQueries.member.1.Id=e1&Version=2010-08-01",
+			"StartTime=t-20m0s EndTime=t",
+			srv.URL + "/v3/projects/[redacted]/timeSeries:query",
+			"text:" + `{"query":"fetch k8s_container | metric 'istio.io/service/server/request_count' | within 2m"}`,
 		} {
+			if w, textOnly := strings.CutPrefix(want, "text:"); textOnly {
+				if format != "text" {
+					continue
+				}
+				want = w
+			}
 			if format == "json" {
 				want = strings.NewReplacer("&", `\u0026`, "<", `\u003c`, ">", `\u003e`).Replace(want)
 			}
@@ -164,7 +186,7 @@ spec:
 				t.Errorf("%s: output lacks %q:\n%s", format, want, out)
 			}
 		}
-		for _, s := range []string{ddAPI, ddApp, nrAccount, nrKey, inToken, "acme-org"} {
+		for _, s := range []string{ddAPI, ddApp, nrAccount, nrKey, inToken, "acme-org", sfToken, gcpProject, gcpKey} {
 			if strings.Contains(out+errOut, s) {
 				t.Errorf("%s: output contains the credential %q", format, s)
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/augurproj/augur/engine"
 	"github.com/augurproj/augur/metrics"
 	"github.com/augurproj/augur/metrics/recorded"
+	"github.com/augurproj/augur/metrics/vendors"
 	"github.com/augurproj/augur/service"
 )
 
@@ -89,7 +90,9 @@ type noData struct{}
 func (noData) Query(context.Context, string, time.Time) (float64, error) { return 0, errNoData }
 
 // Registry returns the metrics registry for s: its recorded data for every
-// prometheus provider, or a provider that fails every query.
+// prometheus provider, or a provider that fails every query; and the vendor
+// providers, as the CLI and the plugins register them (a scenario's vendor
+// template must fail before any request, e.g. for a missing region).
 func (s *Scenario) Registry(testdata string) (*metrics.Registry, error) {
 	reg, _, err := s.registry(testdata)
 	return reg, err
@@ -99,6 +102,7 @@ func (s *Scenario) Registry(testdata string) (*metrics.Registry, error) {
 // without data).
 func (s *Scenario) registry(testdata string) (*metrics.Registry, *service.DataBounds, error) {
 	reg := &metrics.Registry{}
+	vendors.Register(reg)
 	var p metrics.Provider = noData{}
 	var bounds *service.DataBounds
 	if path := s.DataPath(testdata); path != "" {

@@ -1,5 +1,5 @@
 // Package httpapi is the small HTTP client the vendor metrics providers
-// (datadog, newrelic, dynatrace, graphite, influxdb) share: one GET (or POST) with the query's
+// (datadog, newrelic, dynatrace, graphite, influxdb, cloudwatch) share: one GET (or POST) with the query's
 // timeout covering the whole answer, a capped body, credential headers that do
 // not follow a redirect to another host, and errors that never carry a
 // credential.
@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -54,6 +55,7 @@ type Client struct {
 	timeout time.Duration
 	secrets []string
 	onlyOK  bool
+	sign    func(context.Context, *http.Request, []byte) error
 }
 
 // Options configure a Client.
@@ -62,6 +64,9 @@ type Options struct {
 	Timeout time.Duration
 	// Insecure disables TLS verification (provider.insecureSkipVerify).
 	Insecure bool
+	// RootCAs, if set, replaces the system's roots (cloudwatch's
+	// AWS_CA_BUNDLE); the client then has a transport of its own.
+	RootCAs *x509.CertPool
 	// Header is sent with every request, credentials included.
 	Header http.Header
 	// Secrets are values that must never appear in an error: they are
@@ -70,6 +75,10 @@ type Options struct {
 	// OnlyOK makes every status but 200 an error (Datadog, New Relic and
 	// Dynatrace); otherwise a status of 400 or more is.
 	OnlyOK bool
+	// Sign, if set, is called on every request (its body given) just before
+	// it is sent, to add a signature (CloudWatch's SigV4). A client that
+	// signs follows no redirect: the signature is for one host.
+	Sign func(ctx context.Context, req *http.Request, body []byte) error
 }
 
 // New builds a client.
@@ -83,8 +92,11 @@ func New(o Options) *Client {
 		sensitive[http.CanonicalHeaderKey(k)] = true
 	}
 	c := &http.Client{
-		Transport: transport(insecure),
+		Transport: transport(insecure, o.RootCAs),
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if o.Sign != nil {
+				return http.ErrUseLastResponse
+			}
 			if len(via) >= 10 {
 				return errors.New("stopped after 10 redirects")
 			}
@@ -104,7 +116,7 @@ func New(o Options) *Client {
 			s = append(s, v)
 		}
 	}
-	return &Client{http: c, header: header.Clone(), timeout: timeout, secrets: s, onlyOK: o.OnlyOK}
+	return &Client{http: c, header: header.Clone(), timeout: timeout, secrets: s, onlyOK: o.OnlyOK, sign: o.Sign}
 }
 
 // Get sends GET u and returns the body of a 2xx/3xx answer. The timeout
@@ -136,6 +148,11 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL, contentType 
 	}
 	for k, vs := range c.header {
 		req.Header[k] = append([]string(nil), vs...)
+	}
+	if c.sign != nil {
+		if err := c.sign(ctx, req, payload); err != nil {
+			return nil, fmt.Errorf("signing request: %w", c.scrub(err))
+		}
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -199,7 +216,11 @@ var (
 	})
 )
 
-func transport(insecure bool) *http.Transport {
+func transport(insecure bool, roots *x509.CertPool) *http.Transport {
+	if roots != nil {
+		//nolint:gosec // insecureSkipVerify is the MetricTemplate's explicit provider.insecureSkipVerify.
+		return newTransport(&tls.Config{RootCAs: roots, InsecureSkipVerify: insecure, MinVersion: tls.VersionTLS12})
+	}
 	if insecure {
 		return insecureTransport()
 	}

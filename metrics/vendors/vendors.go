@@ -1,6 +1,6 @@
 // Package vendors registers the metrics providers of Flagger's
-// MetricTemplate types other than prometheus that augur speaks (datadog,
-// newrelic, dynatrace, graphite, influxdb), for live runs, and stand-ins that refuse
+// MetricTemplate types other than prometheus that augur speaks (cloudwatch, datadog,
+// newrelic, dynatrace, graphite, influxdb, splunk, stackdriver), for live runs, and stand-ins that refuse
 // them clearly in offline runs.
 //
 // It imports only package metrics and the vendor provider packages; it must
@@ -11,23 +11,29 @@ import (
 	"fmt"
 
 	"github.com/augurproj/augur/metrics"
+	"github.com/augurproj/augur/metrics/cloudwatch"
 	"github.com/augurproj/augur/metrics/datadog"
 	"github.com/augurproj/augur/metrics/dynatrace"
 	"github.com/augurproj/augur/metrics/graphite"
 	"github.com/augurproj/augur/metrics/influxdb"
 	"github.com/augurproj/augur/metrics/newrelic"
+	"github.com/augurproj/augur/metrics/splunk"
+	"github.com/augurproj/augur/metrics/stackdriver"
 )
 
 // Types lists the vendor provider types this package registers.
-var Types = []string{datadog.Type, dynatrace.Type, graphite.Type, influxdb.Type, newrelic.Type}
+var Types = []string{cloudwatch.Type, datadog.Type, dynatrace.Type, graphite.Type, influxdb.Type, newrelic.Type, splunk.Type, stackdriver.Type}
 
 // Register adds every vendor provider to r.
 func Register(r *metrics.Registry) {
+	cloudwatch.Register(r)
 	datadog.Register(r)
 	dynatrace.Register(r)
 	graphite.Register(r)
 	influxdb.Register(r)
 	newrelic.Register(r)
+	splunk.Register(r)
+	stackdriver.Register(r)
 }
 
 // RegisterOffline adds, for every vendor type, a constructor that fails

@@ -206,6 +206,11 @@ func TestVendorsRefuseIncompleteConfig(t *testing.T) {
 		{metrics.Config{Type: "dynatrace", Address: "https://x.live.dynatrace.com"}, "does not contain dynatrace_token"},
 		{metrics.Config{Type: "graphite", Address: "http://g", HasSecret: true, Credentials: map[string]string{"username": "u"}}, "does not contain a password"},
 		{metrics.Config{Type: "graphite", Address: "http://user:" + gPass + "@g:badport"}, "<redacted>"},
+		{metrics.Config{Type: "cloudwatch", Address: "https://monitoring.eu-west-1.amazonaws.com"}, "region not specified"},
+		{metrics.Config{Type: "splunk", Credentials: map[string]string{"sf_token_key": "k"}}, "splunk endpoint is not set"},
+		{metrics.Config{Type: "splunk", Address: "https://api.us1.signalfx.com"}, "does not contain sf_token_key"},
+		{metrics.Config{Type: "stackdriver", HasSecret: true, Credentials: map[string]string{"serviceAccountKey": "{}"}}, "does not contain a project id"},
+		{metrics.Config{Type: "cloudwatch", Region: "eu-west-1", Address: "http://user:" + gPass + "@g:badport"}, "<redacted>"},
 	}
 	for _, tc := range cases {
 		_, err := registry().New(tc.cfg)
