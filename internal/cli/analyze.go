@@ -120,6 +120,7 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
+	in.providers(src)
 	eng, err := opts.Engine.newEngine(src.registry, set, hooks, opts.Source.apply, fileSecrets(set), in.apply)
 	if err != nil {
 		return badInput(err)

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/augurproj/augur/kube/clustermetrics"
 	"github.com/augurproj/augur/metrics/vendors"
 	"strings"
 	"time"
@@ -57,6 +58,11 @@ func checkPlans(plans []engine.MetricPlan, supported []string) error {
 				p.Name, p.Provider.Type))
 			continue
 		}
+		if p.Provider.Type != "" && !contains(supported, p.Provider.Type) && contains(clustermetrics.Types, p.Provider.Type) {
+			errs = append(errs, fmt.Sprintf("metric %s: provider type %q reads the Kubernetes API: recorded data (--data) holds Prometheus series only",
+				p.Name, p.Provider.Type))
+			continue
+		}
 		if p.Provider.Type != "" && !contains(supported, p.Provider.Type) {
 			errs = append(errs, fmt.Sprintf("metric %s: provider type %q is not supported (augur queries: %s)",
 				p.Name, p.Provider.Type, strings.Join(supported, ", ")))
@@ -77,7 +83,7 @@ func (s *dataSource) queryTypes() []string {
 	}
 	var out []string
 	for _, t := range s.registry.Types() {
-		if !contains(vendors.Types, t) {
+		if !contains(vendors.Types, t) && !contains(clustermetrics.Types, t) {
 			out = append(out, t)
 		}
 	}

@@ -259,6 +259,7 @@ func serveRun(cmd *cobra.Command, opts *ServeOptions) error {
 	}
 	m := server.NewMetrics(0, logger)
 	hooks := webhooks.New(webhooks.Options{Logger: logger})
+	in.providers(src)
 	eng, err := opts.Engine.newEngine(m.InstrumentRegistry(src.registry), in.set, hooks,
 		opts.Source.apply, in.apply, func(o *engine.Options) { o.Logger = logger })
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/augurproj/augur/engine"
+	"github.com/augurproj/augur/kube/clustermetrics"
 	"github.com/augurproj/augur/manifest"
 	"github.com/augurproj/augur/metrics"
 	"github.com/augurproj/augur/metrics/prometheus"
@@ -70,6 +71,7 @@ func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
 		p := recorded.New(store, recorded.Options{})
 		reg.Register(prometheus.Type, func(metrics.Config) (metrics.Provider, error) { return p, nil })
 		vendors.RegisterOffline(reg, "recorded data (--data) holds Prometheus series only: this provider needs its live API (run without --data)")
+		clustermetrics.RegisterOffline(reg, "recorded data (--data) holds Prometheus series only (run without --data, with a cluster)")
 		first, last := p.DataBounds()
 		return &dataSource{registry: reg, start: first, end: last, file: s.Data, grace: p.SampleInterval(),
 			desc: fmt.Sprintf("recorded data %s (%d series, %s to %s)", s.Data, store.SeriesCount(),
@@ -81,6 +83,7 @@ func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
 			return prometheus.New(c)
 		})
 		vendors.Register(reg)
+		clustermetrics.RegisterOffline(reg, noCluster)
 		return &dataSource{registry: reg, desc: "Prometheus at " + addr}, nil
 	default:
 		if requireOne {
@@ -88,9 +91,14 @@ func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
 		}
 		prometheus.Register(reg)
 		vendors.Register(reg)
+		clustermetrics.RegisterOffline(reg, noCluster)
 		return &dataSource{registry: reg, desc: "the providers' own addresses"}, nil
 	}
 }
+
+// noCluster is why keptn and externalmetrics refuse in a run without a
+// cluster; the commands that connect to one replace the refusals.
+const noCluster = "this run has no cluster connection (analyze --canary or --kubeconfig, serve --cluster, plugin with a cluster)"
 
 // newEngine builds an engine over the registry and the decoded files.
 func (e *engineFlags) newEngine(reg *metrics.Registry, set *manifest.Set, hooks engine.HookCaller, opts ...func(*engine.Options)) (*engine.Engine, error) {
