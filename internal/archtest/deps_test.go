@@ -103,6 +103,7 @@ var leaves = map[string][]string{
 	"metrics/dynatrace":     {"metrics", "metrics/httpapi"},
 	"metrics/graphite":      {"metrics", "metrics/httpapi"},
 	"metrics/influxdb":      {"metrics", "metrics/httpapi"},
+	"kube/clustermetrics":   {"metrics"},
 	"webhooks":              {"redact"},
 	"webhooks/webhookstest": {},
 	"manifest":              {"analysis"},
