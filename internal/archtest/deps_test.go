@@ -104,6 +104,7 @@ var leaves = map[string][]string{
 	"metrics/graphite":      {"metrics", "metrics/httpapi"},
 	"metrics/influxdb":      {"metrics", "metrics/httpapi"},
 	"kube/clustermetrics":   {"metrics"},
+	"metrics/answers":       {"metrics"},
 	"webhooks":              {"redact"},
 	"webhooks/webhookstest": {},
 	"manifest":              {"analysis"},

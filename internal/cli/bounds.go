@@ -83,7 +83,8 @@ func (s *dataSource) queryTypes() []string {
 	}
 	var out []string
 	for _, t := range s.registry.Types() {
-		if !contains(vendors.Types, t) && !contains(clustermetrics.Types, t) {
+		recordedAnswers := s.answers != nil && contains(s.answers.Types(), t)
+		if recordedAnswers || (!contains(vendors.Types, t) && !contains(clustermetrics.Types, t)) {
 			out = append(out, t)
 		}
 	}

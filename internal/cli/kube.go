@@ -154,6 +154,9 @@ func (in *canaryInput) providers(src *dataSource) {
 		return
 	}
 	clustermetrics.Register(src.registry, in.cluster.RESTConfig(), in.cluster.Dynamic())
+	if src.answers != nil {
+		src.answers.Register(src.registry) // --answers wins over the live providers
+	}
 }
 
 // emit records the decision's events on the Canary in the cluster; the

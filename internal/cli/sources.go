@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,7 @@ import (
 	"github.com/augurproj/augur/kube/clustermetrics"
 	"github.com/augurproj/augur/manifest"
 	"github.com/augurproj/augur/metrics"
+	"github.com/augurproj/augur/metrics/answers"
 	"github.com/augurproj/augur/metrics/prometheus"
 	"github.com/augurproj/augur/metrics/recorded"
 	"github.com/augurproj/augur/metrics/vendors"
@@ -27,6 +29,8 @@ type sourceFlags struct {
 	Data         string
 	QueryTimeout time.Duration
 	Concurrency  int
+	// Answers is a recording of provider answers (augur record --answers-out).
+	Answers string
 
 	cmd *cobra.Command // for the progress of large --data files on a terminal
 }
@@ -39,6 +43,8 @@ func (s *sourceFlags) register(cmd *cobra.Command) {
 		"recorded data (OpenMetrics text with timestamps ending in # EOF, as augur record writes, or a Prometheus query_range JSON answer) evaluated by the embedded PromQL engine; every prometheus provider reads it")
 	cmd.Flags().DurationVar(&s.QueryTimeout, "query-timeout", engine.DefaultQueryTimeout, "timeout of each metric query")
 	cmd.Flags().IntVar(&s.Concurrency, "concurrency", engine.DefaultConcurrency, "metric queries run at once")
+	cmd.Flags().StringVar(&s.Answers, "answers", "",
+		"recorded provider answers (augur record --answers-out): the providers of the types it holds (datadog, newrelic, keptn, …) answer from it, offline")
 }
 
 // dataSource is what a command knows about its metrics source.
@@ -52,9 +58,26 @@ type dataSource struct {
 	// evaluation: its scrape interval (the next scrape had not happened).
 	grace time.Duration
 	desc  string
+	// answers is the --answers recording, if any.
+	answers *answers.Set
 }
 
 func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
+	ds, err := s.openSource(requireOne)
+	if err != nil || s.Answers == "" {
+		return ds, err
+	}
+	set, err := answers.LoadFile(s.Answers)
+	if err != nil {
+		return nil, fmt.Errorf("--answers: %w", err)
+	}
+	set.Register(ds.registry)
+	ds.answers = set
+	ds.desc += fmt.Sprintf("; recorded answers %s (%s)", s.Answers, strings.Join(set.Types(), ", "))
+	return ds, nil
+}
+
+func (s *sourceFlags) openSource(requireOne bool) (*dataSource, error) {
 	if s.Prometheus != "" && s.Data != "" {
 		return nil, errors.New("--prometheus and --data are exclusive")
 	}
@@ -85,9 +108,17 @@ func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
 		vendors.Register(reg)
 		clustermetrics.RegisterOffline(reg, noCluster)
 		return &dataSource{registry: reg, desc: "Prometheus at " + addr}, nil
+	case requireOne && s.Answers != "":
+		// Recorded answers alone: nothing is live, Prometheus included.
+		reg.Register(prometheus.Type, func(metrics.Config) (metrics.Provider, error) {
+			return nil, errors.New("no Prometheus source: the run has recorded answers (--answers) only; give --data FILE or --prometheus URL for the prometheus metrics")
+		})
+		vendors.RegisterOffline(reg, "this provider type has no answers in the --answers recording")
+		clustermetrics.RegisterOffline(reg, "this run has recorded answers (--answers) only")
+		return &dataSource{registry: reg, desc: "no live provider"}, nil
 	default:
 		if requireOne {
-			return nil, errors.New("no metrics source: give --data FILE (recorded data) or --prometheus URL")
+			return nil, errors.New("no metrics source: give --data FILE (recorded data), --prometheus URL or --answers FILE (recorded provider answers)")
 		}
 		prometheus.Register(reg)
 		vendors.Register(reg)
