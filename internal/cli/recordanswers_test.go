@@ -182,6 +182,40 @@ func TestRecordAnswersReplay(t *testing.T) {
 		t.Errorf("offline ticks differ from the live ones (-live +offline):\n%s", diff)
 	}
 
+	// augur test reads the recording too (answers_file).
+	test := filepath.Join(t.TempDir(), "vendors.test.yaml")
+	if err := os.WriteFile(test, []byte(`manifests: [`+dir+`]
+tests:
+  - name: recorded vendor answers
+    answers_file: `+rec+`
+    start_timestamp: `+answersT0.Format(time.RFC3339)+`
+    metric_tests:
+      - metric: error-rate
+        eval_time: 1m
+        exp_value: 0.2
+        exp_check: pass
+      - metric: error-rate
+        eval_time: 2m
+        exp_error: no values found
+      - metric: error-rate
+        eval_time: 7m
+        exp_value: 7.5
+        exp_check: fail
+      - metric: latency
+        eval_time: 3m
+        exp_check: fail
+    replay_tests:
+      - start: 0m
+        exp_result: Failed
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before = calls.Load()
+	code, out, errOut = run(t, "", "test", test)
+	if code != 0 || calls.Load() != before {
+		t.Errorf("augur test: exit %d, %d requests\nstdout: %s\nstderr: %s", code, calls.Load()-before, out, errOut)
+	}
+
 	// A replay outside the recorded window is an error naming the query and time, never a guess.
 	code, out, _ = run(t, "", "replay", "-o", "json", "-f", dir, "--answers", rec, "--start", answersT0.Add(-time.Hour).Format(time.RFC3339), "--max-ticks", "2")
 	if !strings.Contains(out, "not in the answers recording") || !strings.Contains(out, "2026-11-01T09:01:00Z") {
