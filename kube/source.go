@@ -142,6 +142,27 @@ func (s *Source) MetricTemplate(ctx context.Context, namespace, name string) (*a
 	return &mt, nil
 }
 
+// MetricTemplates lists the MetricTemplates of a namespace ("" for every
+// namespace), decoded strictly; the ones that do not decode are skipped and
+// their errors joined into the returned error.
+func (s *Source) MetricTemplates(ctx context.Context, namespace string) ([]analysis.MetricTemplate, error) {
+	l, err := s.dyn.Resource(MetricTemplateResource).Namespace(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing MetricTemplates from the cluster: %w", err)
+	}
+	var out []analysis.MetricTemplate
+	var errs []error
+	for i := range l.Items {
+		mt, err := decodeMetricTemplate(&l.Items[i])
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, mt)
+	}
+	return out, errors.Join(errs...)
+}
+
 // Secret reads the Secret namespace/name and returns its data, decoded
 // (Secret.data values are base64 in the API; these are the bytes as
 // strings). It implements engine.SecretSource. It reads the API server on
