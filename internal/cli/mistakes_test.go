@@ -57,7 +57,7 @@ var mistakes = []mistake{
 		"Metric template not-found-percentage.istio-system error"},
 	{"render of a provider augur does not query",
 		[]string{"render", "-f", podinfo + "/canary.yaml", "-f", "testdata/mistakes/cloudwatch-template.yaml"}, ExitBadInput, "stdout",
-		`error:    provider type "cloudwatch" is not supported (augur queries: datadog, dynatrace, graphite, influxdb, newrelic, prometheus)`},
+		`error:    provider type "cloudwatch" is not supported (augur queries: datadog, dynatrace, externalmetrics, graphite, influxdb, keptn, newrelic, prometheus)`},
 	{"replay of a provider augur does not query",
 		[]string{"replay", "-f", podinfo + "/canary.yaml", "-f", "testdata/mistakes/cloudwatch-template.yaml", "--data", podinfo + "/healthy.om"}, ExitBadInput, "stderr",
 		`metric not-found-percentage: provider type "cloudwatch" is not supported (augur queries: prometheus)`},
