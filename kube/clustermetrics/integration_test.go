@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -250,7 +251,7 @@ func TestIntegrationKeptnAnalysis(t *testing.T) {
 
 // externalBackend is a loopback HTTPS server answering the external
 // metrics API as an adapter (KEDA's, prometheus-adapter's) does.
-func externalBackend(t *testing.T) (*httptest.Server, chan string) {
+func externalBackend(t *testing.T, down *atomic.Bool) (*httptest.Server, chan string) {
 	reqs := make(chan string, 64)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -268,7 +269,14 @@ func externalBackend(t *testing.T) (*httptest.Server, chan string) {
 			case "queue_depth":
 				sel := r.URL.Query().Get("labelSelector")
 				fmt.Fprintf(w, `{"kind":"ExternalMetricValueList","apiVersion":"external.metrics.k8s.io/v1beta1","metadata":{},"items":[{"metricName":"queue_depth","metricLabels":{"ns":%q,"sel":%q},"timestamp":"2026-01-01T00:00:00Z","value":"2500m"},{"metricName":"queue_depth","value":"9"}]}`, ns, sel)
-			case "empty", "dummy-metric":
+			case "dummy-metric":
+				if down.Load() {
+					w.WriteHeader(http.StatusServiceUnavailable)
+					fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"adapter down","reason":"ServiceUnavailable","code":503}`)
+					return
+				}
+				fmt.Fprint(w, `{"kind":"ExternalMetricValueList","apiVersion":"external.metrics.k8s.io/v1beta1","metadata":{},"items":[]}`)
+			case "empty":
 				fmt.Fprint(w, `{"kind":"ExternalMetricValueList","apiVersion":"external.metrics.k8s.io/v1beta1","metadata":{},"items":[]}`)
 			default:
 				w.WriteHeader(http.StatusNotFound)
@@ -296,7 +304,8 @@ func externalBackend(t *testing.T) (*httptest.Server, chan string) {
 func TestIntegrationExternalMetrics(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	srv, reqs := externalBackend(t)
+	var down atomic.Bool
+	srv, reqs := externalBackend(t, &down)
 	_, portStr, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	port, _ := strconv.Atoi(portStr)
 	e.namespace(ctx, t, "augur-external")
@@ -375,9 +384,11 @@ func TestIntegrationExternalMetrics(t *testing.T) {
 	if err := p.(*External).IsOnline(ctx); err != nil {
 		t.Errorf("IsOnline: %v", err)
 	}
-	// The aggregator answers 503 once the backend is gone: offline.
-	srv.Close()
-	poll(ctx, t, "IsOnline to fail without the backend", func() (bool, error) {
+	// An adapter answering 503 is offline. (The backend stays up until the
+	// APIService is deleted, so other tests' discovery never meets an
+	// unavailable group: cleanups run last registered, first.)
+	down.Store(true)
+	poll(ctx, t, "IsOnline to fail with the adapter down", func() (bool, error) {
 		err := p.(*External).IsOnline(ctx)
 		return err != nil && strings.Contains(err.Error(), "external metrics service unavailable"), err
 	})
