@@ -32,13 +32,14 @@ func TestInfluxDB(t *testing.T) {
 	}
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Second)
-	// Points: app a at -10m (1.5), -4m (2.5), -20s (4); app b at -20s (10); an integer field.
+	// Points: app a at -30m (1.5), -10m (2.5), -20s (4); app b at -20s (10); an integer field.
+	// Every window below leaves minutes of margin for a slow machine.
 	var lines strings.Builder
 	for _, p := range []struct {
 		line string
 		ago  time.Duration
 	}{
-		{"req,app=a value=1.5", 10 * time.Minute}, {"req,app=a value=2.5", 4 * time.Minute}, {"req,app=a value=4", 20 * time.Second},
+		{"req,app=a value=1.5", 30 * time.Minute}, {"req,app=a value=2.5", 10 * time.Minute}, {"req,app=a value=4", 20 * time.Second},
 		{"req,app=b value=10", 20 * time.Second}, {"cnt,app=a n=3i", 20 * time.Second},
 	} {
 		fmt.Fprintf(&lines, "%s %d\n", p.line, now.Add(-p.ago).Unix())
@@ -68,15 +69,15 @@ func TestInfluxDB(t *testing.T) {
 		err        error
 		text       string
 	}{
-		{"the last point", from + `|> range(start: -15m) ` + a + `|> last()`, 4, nil, ""},
-		{"a mean", from + `|> range(start: -15m) ` + a + `|> mean()`, (1.5 + 2.5 + 4) / 3, nil, ""},
-		{"the window's first point", from + `|> range(start: -5m) ` + a + `|> first()`, 2.5, nil, ""},
-		{"a sum over both apps", from + `|> range(start: -1m) |> filter(fn: (r) => r._measurement == "req") |> group() |> sum()`, 14, nil, ""},
-		{"no rows", from + `|> range(start: -15m) |> filter(fn: (r) => r.app == "none") |> last()`, 0, metrics.ErrNoValues, ""},
-		{"two tables", from + `|> range(start: -1m) |> filter(fn: (r) => r._measurement == "req") |> last()`, 0, metrics.ErrMultipleValues, ""},
-		{"an integer", from + `|> range(start: -1m) |> filter(fn: (r) => r._measurement == "cnt") |> last()`, 0, nil, "is a long, want a double"},
-		{"an integer made a double", from + `|> range(start: -1m) |> filter(fn: (r) => r._measurement == "cnt") |> toFloat() |> last()`, 3, nil, ""},
-		{"a Flux error", from + `|> range(start: -1m) |> nosuchfunction()`, 0, nil, "nosuchfunction"},
+		{"the last point", from + `|> range(start: -1h) ` + a + `|> last()`, 4, nil, ""},
+		{"a mean", from + `|> range(start: -1h) ` + a + `|> mean()`, (1.5 + 2.5 + 4) / 3, nil, ""},
+		{"the window's first point", from + `|> range(start: -15m) ` + a + `|> first()`, 2.5, nil, ""},
+		{"a sum over both apps", from + `|> range(start: -5m) |> filter(fn: (r) => r._measurement == "req") |> group() |> sum()`, 14, nil, ""},
+		{"no rows", from + `|> range(start: -1h) |> filter(fn: (r) => r.app == "none") |> last()`, 0, metrics.ErrNoValues, ""},
+		{"two tables", from + `|> range(start: -5m) |> filter(fn: (r) => r._measurement == "req") |> last()`, 0, metrics.ErrMultipleValues, ""},
+		{"an integer", from + `|> range(start: -5m) |> filter(fn: (r) => r._measurement == "cnt") |> last()`, 0, nil, "is a long, want a double"},
+		{"an integer made a double", from + `|> range(start: -5m) |> filter(fn: (r) => r._measurement == "cnt") |> toFloat() |> last()`, 3, nil, ""},
+		{"a Flux error", from + `|> range(start: -5m) |> nosuchfunction()`, 0, nil, "nosuchfunction"},
 	}
 	for _, c := range cases {
 		v, err := p.Query(ctx, c.flux, time.Time{})
