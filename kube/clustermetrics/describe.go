@@ -28,7 +28,7 @@ func DescribeKeptn(query string) (metrics.Request, error) {
 	}
 	return metrics.Request{Method: http.MethodPost, URL: p,
 		Body:   "Analysis " + q.name + "-<6 hex> of AnalysisDefinition " + q.name + ", timeframe.recent " + q.timeframe,
-		Window: "timeframe.recent " + q.timeframe + " before the API server's now; polled every second for at most 10s, then deleted; 1 if status.pass, else 0"}, nil
+		Window: "timeframe.recent " + q.timeframe + " before Keptn's now; polled every second for at most 10s, then deleted; 1 if status.pass, else 0"}, nil
 }
 
 // DescribeExternal describes the external metrics API request of a query.
