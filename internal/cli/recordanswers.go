@@ -16,6 +16,45 @@ import (
 	"github.com/augurproj/augur/metrics/vendors"
 )
 
+// recordingRegistry is reg with every provider but prometheus recording its
+// answers in rec; a query for "now" is recorded at now.
+func recordingRegistry(reg *metrics.Registry, rec *answers.Recorder, now time.Time) *metrics.Registry {
+	out := &metrics.Registry{}
+	for _, typ := range reg.Types() {
+		out.Register(typ, func(cfg metrics.Config) (metrics.Provider, error) {
+			p, err := reg.New(cfg)
+			if err != nil {
+				// reg.New wrapped it as "<type> provider: …", as out.New will.
+				if inner := errors.Unwrap(err); inner != nil {
+					return nil, inner
+				}
+				return nil, err
+			}
+			if typ == engine.PrometheusType {
+				return p, nil
+			}
+			return rec.WrapAt(cfg, p, now), nil
+		})
+	}
+	return out
+}
+
+// writeAnswers writes the recording to path (replacing it: rec holds what
+// the file held before).
+func writeAnswers(path string, rec *answers.Recorder) error {
+	var buf bytes.Buffer
+	if err := rec.Write(&buf); err != nil {
+		return err
+	}
+	if buf.Len() > answers.MaxFile {
+		return fmt.Errorf("--answers-out %s: the recording would exceed %d bytes", path, answers.MaxFile)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("--answers-out: %w", err)
+	}
+	return nil
+}
+
 // maxAnswers bounds the queries one `augur record --answers-out` sends.
 const maxAnswers = 100000
 

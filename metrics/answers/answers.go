@@ -159,23 +159,66 @@ func (r *Recorder) Write(w io.Writer) error {
 	return err
 }
 
-// Recording wraps p so that every answer it gives is recorded under cfg.
+// Wrap wraps p so that every answer it gives is recorded under cfg.
 func (r *Recorder) Wrap(cfg metrics.Config, p metrics.Provider) metrics.Provider {
 	return recording{r: r, cfg: cfg, p: p}
+}
+
+// WrapAt is Wrap for a live evaluation: a query for "now" (a zero time) is
+// recorded at now, the evaluation's time.
+func (r *Recorder) WrapAt(cfg metrics.Config, p metrics.Provider, now time.Time) metrics.Provider {
+	return recording{r: r, cfg: cfg, p: p, now: now}
 }
 
 type recording struct {
 	r   *Recorder
 	cfg metrics.Config
 	p   metrics.Provider
+	now time.Time
 }
 
 func (w recording) Query(ctx context.Context, q string, at time.Time) (float64, error) {
 	v, err := w.p.Query(ctx, q, at)
 	if ctx.Err() == nil {
-		w.r.Add(w.cfg, q, at, v, err)
+		t := at
+		if t.IsZero() {
+			t = w.now
+		}
+		if !t.IsZero() {
+			w.r.Add(w.cfg, q, t, v, err)
+		}
 	}
 	return v, err
+}
+
+// AppendTo returns a recorder that adds to the recording in path (an empty
+// one when there is no such file), whose step must be step.
+func AppendTo(path string, step time.Duration) (*Recorder, error) {
+	r := NewRecorder(step)
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return r, nil
+	case err != nil:
+		return nil, err
+	case len(b) > MaxFile:
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, MaxFile)
+	}
+	if _, err := Load(b, path); err != nil {
+		return nil, err
+	}
+	var rec Recording
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if time.Duration(rec.Step) != step {
+		return nil, fmt.Errorf("%s: recorded every %s, this evaluation's step is %s", path, time.Duration(rec.Step), step)
+	}
+	for _, a := range rec.Answers {
+		r.seen[key{a.Type, a.Address, a.Query, a.At.UnixNano()}] = true
+		r.rec.Answers = append(r.rec.Answers, a)
+	}
+	return r, nil
 }
 
 // Set is a loaded recording, indexed for replay.
