@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -127,5 +128,39 @@ func TestLoadErrors(t *testing.T) {
 		if _, err := Load([]byte(c.doc), "f.json"); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.doc, err, c.want)
 		}
+	}
+}
+
+func TestAppendTo(t *testing.T) {
+	path := t.TempDir() + "/a.json"
+	cfg := metrics.Config{Type: "keptn"}
+	for i := 0; i < 3; i++ {
+		r, err := AppendTo(path, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := t0.Add(time.Duration(i) * time.Minute)
+		// A live query (zero time) is recorded at the evaluation's time.
+		if _, err := r.WrapAt(cfg, fake{}, now).Query(context.Background(), "q", time.Time{}); err != nil && i == 0 {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := r.Write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _ := os.ReadFile(path)
+	set, err := Load(b, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(set.series[key{"keptn", "", "q", 0}]); n != 3 {
+		t.Errorf("%d answers after three appends, want 3", n)
+	}
+	if _, err := AppendTo(path, 2*time.Minute); err == nil || !strings.Contains(err.Error(), "recorded every 1m0s") {
+		t.Errorf("another step: %v", err)
 	}
 }
