@@ -142,13 +142,17 @@ func (s *Source) MetricTemplate(ctx context.Context, namespace, name string) (*a
 	return &mt, nil
 }
 
+// ErrListing wraps the error of a list request that failed as a whole.
+var ErrListing = errors.New("listing from the cluster failed")
+
 // MetricTemplates lists the MetricTemplates of a namespace ("" for every
 // namespace), decoded strictly; the ones that do not decode are skipped and
-// their errors joined into the returned error.
+// their errors joined into the returned error. A failed list request is an
+// error wrapping ErrListing.
 func (s *Source) MetricTemplates(ctx context.Context, namespace string) ([]analysis.MetricTemplate, error) {
 	l, err := s.dyn.Resource(MetricTemplateResource).Namespace(namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("listing MetricTemplates from the cluster: %w", err)
+		return nil, fmt.Errorf("%w: MetricTemplates: %w", ErrListing, err)
 	}
 	var out []analysis.MetricTemplate
 	var errs []error

@@ -143,7 +143,11 @@ func templateOnline(ctx context.Context, reg *metrics.Registry, secrets engine.S
 // clusterOnline checks every distinct non-Prometheus provider of the
 // cluster's MetricTemplates, concurrently.
 func clusterOnline(ctx context.Context, reg *metrics.Registry, cluster *kube.Source) error {
-	tpls, _ := cluster.MetricTemplates(ctx, "") // an undecodable template fails its own evaluations
+	tpls, err := cluster.MetricTemplates(ctx, "")
+	if errors.Is(err, kube.ErrListing) {
+		return err // not knowing the providers is not "all online"
+	}
+	// An undecodable template (the other errors) fails its own evaluations.
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -166,3 +166,4 @@ func TestClusterOnline(t *testing.T) {
 		t.Errorf("clusterOnline with Datadog refusing: %v", err)
 	}
 }
+
