@@ -166,4 +166,3 @@ func TestClusterOnline(t *testing.T) {
 		t.Errorf("clusterOnline with Datadog refusing: %v", err)
 	}
 }
-
