@@ -22,7 +22,8 @@
 // # Imports
 //
 // This is the only package that imports k8s.io/client-go, k8s.io/api and
-// k8s.io/apimachinery (kube/kubetest, its test helper, too). It imports
+// k8s.io/apimachinery (kube/kubetest, its test helper, and
+// kube/clustermetrics, the keptn and externalmetrics providers, too). It imports
 // analysis, engine (for the source interfaces and ErrNotFound) and manifest.
 // It must not import server, plugins, cobra or internal/cli.
 package kube

@@ -39,6 +39,7 @@ type Source struct {
 	origin    string
 	now       func() time.Time
 	host      string
+	rest      *rest.Config
 }
 
 // Compile-time checks that Source is what the engine needs.
@@ -77,6 +78,7 @@ func New(ctx context.Context, opts Options) (*Source, error) {
 	}
 	s := NewForClients(dyn, core, cc.namespace)
 	s.origin = cc.origin + " (server " + cfg.Host + ")"
+	s.rest = cfg
 	return s, nil
 }
 
@@ -93,6 +95,18 @@ func NewForClients(dyn dynamic.Interface, core kubernetes.Interface, namespace s
 	}
 	return &Source{dyn: dyn, core: core, namespace: namespace, origin: "cluster", now: time.Now, host: host}
 }
+
+// RESTConfig is a copy of the connection's REST configuration (nil for a
+// Source over existing clients): the externalmetrics provider starts from it.
+func (s *Source) RESTConfig() *rest.Config {
+	if s.rest == nil {
+		return nil
+	}
+	return rest.CopyConfig(s.rest)
+}
+
+// Dynamic is the Source's dynamic client (the keptn provider reads with it).
+func (s *Source) Dynamic() dynamic.Interface { return s.dyn }
 
 // Namespace is the namespace of names given without one: the kubeconfig
 // context's namespace, the pod's namespace in a cluster, else "default".
@@ -126,6 +140,31 @@ func (s *Source) MetricTemplate(ctx context.Context, namespace, name string) (*a
 		return nil, err
 	}
 	return &mt, nil
+}
+
+// ErrListing wraps the error of a list request that failed as a whole.
+var ErrListing = errors.New("listing from the cluster failed")
+
+// MetricTemplates lists the MetricTemplates of a namespace ("" for every
+// namespace), decoded strictly; the ones that do not decode are skipped and
+// their errors joined into the returned error. A failed list request is an
+// error wrapping ErrListing.
+func (s *Source) MetricTemplates(ctx context.Context, namespace string) ([]analysis.MetricTemplate, error) {
+	l, err := s.dyn.Resource(MetricTemplateResource).Namespace(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("%w: MetricTemplates: %w", ErrListing, err)
+	}
+	var out []analysis.MetricTemplate
+	var errs []error
+	for i := range l.Items {
+		mt, err := decodeMetricTemplate(&l.Items[i])
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, mt)
+	}
+	return out, errors.Join(errs...)
 }
 
 // Secret reads the Secret namespace/name and returns its data, decoded

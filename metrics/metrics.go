@@ -15,6 +15,13 @@ type Provider interface {
 	Query(ctx context.Context, query string, at time.Time) (float64, error)
 }
 
+// OnlineChecker is implemented by providers with Flagger's IsOnline check
+// (the vendor providers, keptn, externalmetrics): serve's /readyz calls it
+// instead of running the Prometheus probe query.
+type OnlineChecker interface {
+	IsOnline(ctx context.Context) error
+}
+
 // Sample is one point of a series.
 type Sample struct {
 	T time.Time

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Differential tests of augur's vendor metrics providers (datadog, newrelic,
-# dynatrace, graphite, influxdb, cloudwatch, splunk, stackdriver) against Flagger v1.44.0's own provider code
+# dynatrace, graphite, influxdb, cloudwatch, splunk, stackdriver; keptn and externalmetrics over a loopback
+# Kubernetes API stand-in) against Flagger v1.44.0's own provider code
 # (compat/providers, a Go module of its own that requires
 # github.com/fluxcd/flagger and augur via a replace to the repository root).
 # Both sides are pointed at the same loopback servers.

@@ -47,6 +47,10 @@ type readyJSON struct {
 func runProbe(ctx context.Context, p Probe, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if oc, ok := p.Provider.(metrics.OnlineChecker); ok {
+		// The provider's own check, as Flagger defines it for its type.
+		return oc.IsOnline(ctx)
+	}
 	v, err := p.Provider.Query(ctx, ProbeQuery, p.At)
 	if err != nil {
 		return fmt.Errorf("running query failed: %w", err)

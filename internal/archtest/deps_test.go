@@ -110,6 +110,8 @@ var leaves = map[string][]string{
 	"metrics/cloudwatch":    {"metrics", "metrics/httpapi"},
 	"metrics/splunk":        {"metrics", "metrics/httpapi"},
 	"metrics/stackdriver":   {"metrics", "metrics/httpapi"},
+	"kube/clustermetrics":   {"metrics"},
+	"metrics/answers":       {"metrics"},
 	"webhooks":              {"redact"},
 	"webhooks/webhookstest": {},
 	"manifest":              {"analysis"},

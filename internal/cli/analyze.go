@@ -13,6 +13,7 @@ import (
 
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/engine"
+	"github.com/augurproj/augur/metrics/answers"
 	"github.com/augurproj/augur/report"
 )
 
@@ -33,6 +34,8 @@ type AnalyzeOptions struct {
 	At          string
 	Output      string
 	Report      string
+	// AnswersOut is the answers recording this tick appends to (--answers-out).
+	AnswersOut string
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -74,6 +77,8 @@ Exit codes: 0 advance or promote, 1 hold, 3 roll back, 2 bad input.`,
 	cmd.Flags().StringVar(&opts.At, "at", "", "tick time: RFC 3339, Unix seconds, +DUR after the data's start or -DUR before its end (default: now, or the last whole minute of recorded data)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text, json or yaml")
 	registerReport(cmd, &opts.Report)
+	cmd.Flags().StringVar(&opts.AnswersOut, "answers-out", "",
+		"append what the providers other than prometheus answered this tick (keptn, externalmetrics, datadog, …) to this answers recording, at the tick time (for --answers)")
 	return cmd
 }
 
@@ -121,7 +126,16 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
-	eng, err := opts.Engine.newEngine(src.registry, set, hooks, opts.Source.apply, fileSecrets(set), in.apply)
+	in.providers(src)
+	reg := src.registry
+	var rec *answers.Recorder
+	if opts.AnswersOut != "" {
+		if rec, err = answers.AppendTo(opts.AnswersOut, c.GetAnalysis().IntervalDuration()); err != nil {
+			return badInput(fmt.Errorf("--answers-out: %w", err))
+		}
+		reg = recordingRegistry(src.registry, rec, now)
+	}
+	eng, err := opts.Engine.newEngine(reg, set, hooks, opts.Source.apply, fileSecrets(set), in.apply)
 	if err != nil {
 		return badInput(err)
 	}
@@ -149,6 +163,11 @@ func analyzeRun(cmd *cobra.Command, opts *AnalyzeOptions) error {
 	})
 	if err != nil {
 		return err
+	}
+	if rec != nil {
+		if err := writeAnswers(opts.AnswersOut, rec); err != nil {
+			return badInput(err)
+		}
 	}
 	if offline && opts.Output != "text" {
 		fmt.Fprintln(opts.IO.ErrOut, "augur: webhooks not called, every hook passes (offline run on --data; --webhooks call calls them)")

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/augurproj/augur/kube/clustermetrics"
 	"github.com/augurproj/augur/metrics/vendors"
 	"strings"
 	"time"
@@ -63,6 +64,11 @@ func checkPlans(plans []engine.MetricPlan, supported []string) error {
 				p.Name, p.Provider.Type))
 			continue
 		}
+		if p.Provider.Type != "" && !contains(supported, p.Provider.Type) && contains(clustermetrics.Types, p.Provider.Type) {
+			errs = append(errs, fmt.Sprintf("metric %s: provider type %q reads the Kubernetes API: recorded data (--data) holds Prometheus series only",
+				p.Name, p.Provider.Type))
+			continue
+		}
 		if p.Provider.Type != "" && !contains(supported, p.Provider.Type) {
 			errs = append(errs, fmt.Sprintf("metric %s: provider type %q is not supported (augur queries: %s)",
 				p.Name, p.Provider.Type, strings.Join(supported, ", ")))
@@ -83,7 +89,8 @@ func (s *dataSource) queryTypes() []string {
 	}
 	var out []string
 	for _, t := range s.registry.Types() {
-		if !contains(vendors.Types, t) {
+		recordedAnswers := s.answers != nil && contains(s.answers.Types(), t)
+		if recordedAnswers || (!contains(vendors.Types, t) && !contains(clustermetrics.Types, t)) {
 			out = append(out, t)
 		}
 	}

@@ -162,7 +162,7 @@ func TestBadInput(t *testing.T) {
 		{"both sources", "", []string{"query", "-f", podinfo, "--data", "x.om", "--prometheus", "http://127.0.0.1:1"}, "--prometheus and --data are exclusive"},
 		{"bad data file", "", []string{"query", "-f", podinfo, "--data", podinfo + "/canary.yaml"}, "--data: "},
 		{"bad time", "", []string{"query", "-f", podinfo, "--data", podinfo + "/healthy.om", "--at", "yesterday"}, `--at "yesterday": want RFC 3339`},
-		{"replay needs a source", "", []string{"replay", "-f", podinfo}, "no metrics source: give --data FILE (recorded data) or --prometheus URL"},
+		{"replay needs a source", "", []string{"replay", "-f", podinfo}, "no metrics source: give --data FILE (recorded data), --prometheus URL or --answers FILE (recorded provider answers)"},
 		{"bad phase", "", []string{"analyze", "-f", podinfo, "--data", podinfo + "/healthy.om", "--phase", "Running"}, `unknown phase "Running"`},
 		{"bad weight", "", []string{"analyze", "-f", podinfo, "--data", podinfo + "/healthy.om", "--weight", "120"}, "--weight 120: must be within 0..100"},
 		{"bad webhooks mode", "", []string{"analyze", "-f", podinfo, "--data", podinfo + "/healthy.om", "--webhooks", "maybe"}, `--webhooks "maybe": want call, pass or fail`},

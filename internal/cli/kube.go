@@ -11,6 +11,7 @@ import (
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/engine"
 	"github.com/augurproj/augur/kube"
+	"github.com/augurproj/augur/kube/clustermetrics"
 	"github.com/augurproj/augur/manifest"
 )
 
@@ -143,6 +144,19 @@ func (in *canaryInput) apply(o *engine.Options) {
 		o.Templates = templateChain{engine.StaticTemplates(in.set.Templates), in.cluster}
 	}
 	o.Secrets = in.cluster
+}
+
+// providers makes the cluster's metrics providers (keptn, externalmetrics)
+// live in src's registry when there is a cluster and the metrics are not
+// recorded data; otherwise they stay the refusals sourceFlags.open put there.
+func (in *canaryInput) providers(src *dataSource) {
+	if in.cluster == nil || src.file != "" {
+		return
+	}
+	clustermetrics.Register(src.registry, in.cluster.RESTConfig(), in.cluster.Dynamic())
+	if src.answers != nil {
+		src.answers.Register(src.registry) // --answers wins over the live providers
+	}
 }
 
 // emit records the decision's events on the Canary in the cluster; the

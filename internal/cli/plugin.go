@@ -134,6 +134,7 @@ func pluginService(ctx context.Context, opts *PluginOptions, logger *slog.Logger
 	if err != nil {
 		return nil, err
 	}
+	in.providers(src)
 	eng, err := opts.Engine.newEngine(src.registry, in.set, webhooks.New(webhooks.Options{}),
 		opts.Source.apply, in.apply, func(o *engine.Options) { o.Logger = logger })
 	if err != nil {

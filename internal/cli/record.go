@@ -46,6 +46,10 @@ type RecordOptions struct {
 	Out string
 	// Now is the clock (the default --end); tests replace it.
 	Now func() time.Time
+	// AnswersOut is the file for the answers of the other providers (--answers-out).
+	AnswersOut string
+	// AnswersStep is the time between two recorded answers (--answers-step).
+	AnswersStep time.Duration
 }
 
 // NewCmdRecord builds `augur record`.
@@ -88,11 +92,14 @@ Exit codes: 0 recorded, 2 bad input (files, flags) or a failed request.`,
 	cmd.Flags().DurationVar(&opts.LookbackDelta, "lookback-delta", testfile.DefaultLookbackDelta, "the server's --query.lookback-delta (how far back instant selectors look)")
 	cmd.Flags().DurationVar(&opts.QueryTimeout, "query-timeout", DefaultRecordTimeout, "timeout of each request")
 	cmd.Flags().StringVar(&opts.Out, "out", "-", "file to write the OpenMetrics text to; - is standard output")
+	cmd.Flags().StringVar(&opts.AnswersOut, "answers-out", "",
+		"also record the answers of the metrics whose provider is not prometheus (datadog, newrelic, …): each query at every --answers-step from --start to --end, as JSON that --answers replays")
+	cmd.Flags().DurationVar(&opts.AnswersStep, "answers-step", 0, "time between two recorded answers (default: the Canary's analysis interval)")
 	return cmd
 }
 
 func recordRun(cmd *cobra.Command, opts *RecordOptions) error {
-	if (opts.Prometheus == "") == (opts.Data == "") {
+	if opts.Prometheus != "" && opts.Data != "" {
 		return badInput(errors.New("give exactly one source: --prometheus URL (a live server) or --data FILE (recorded data)"))
 	}
 	if opts.Start == "" {
@@ -135,13 +142,16 @@ func recordRun(cmd *cobra.Command, opts *RecordOptions) error {
 		return badInput(err)
 	}
 	var queries, broken []string
+	var others []engine.MetricPlan
 	var judgeWindow time.Duration
 	for _, p := range plans {
 		switch {
 		case p.Err != nil:
 			broken = append(broken, fmt.Sprintf("%s: %s", p.Name, p.Err.Message))
+		case p.Provider.Type != engine.PrometheusType && opts.AnswersOut != "":
+			others = append(others, p)
 		case p.Provider.Type != engine.PrometheusType:
-			fmt.Fprintf(opts.IO.ErrOut, "augur record: skipping metric %s: provider type %q is not prometheus\n", p.Name, p.Provider.Type)
+			fmt.Fprintf(opts.IO.ErrOut, "augur record: skipping metric %s: provider type %q is not prometheus (record its answers with --answers-out FILE)\n", p.Name, p.Provider.Type)
 		default:
 			named, err := metricQueries(p, opts.Step)
 			if err != nil {
@@ -158,9 +168,20 @@ func recordRun(cmd *cobra.Command, opts *RecordOptions) error {
 	if len(broken) > 0 {
 		return badInput(fmt.Errorf("these metrics cannot be rendered, so their series are unknown:\n  %s", strings.Join(broken, "\n  ")))
 	}
+	if len(others) > 0 {
+		if err := opts.recordAnswers(cmd.Context(), c, others, start, end); err != nil {
+			return badInput(err)
+		}
+		if len(queries) == 0 {
+			return nil
+		}
+	}
 	// A judged metric reads its window back from each tick: the recording
 	// starts that much earlier.
 	start = start.Add(-judgeWindow)
+	if opts.Prometheus == "" && opts.Data == "" {
+		return badInput(errors.New("give exactly one source for the prometheus metrics: --prometheus URL (a live server) or --data FILE (recorded data)"))
+	}
 	if len(queries) == 0 {
 		return badInput(fmt.Errorf("the Canary %s/%s has no prometheus metric to record", c.Metadata.Namespace, c.Metadata.Name))
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/engine"
+	"github.com/augurproj/augur/kube/clustermetrics"
 	"github.com/augurproj/augur/metrics"
 	"github.com/augurproj/augur/metrics/prometheus"
 	"github.com/augurproj/augur/metrics/vendors"
@@ -109,6 +110,7 @@ func renderRun(cmd *cobra.Command, opts *RenderOptions) error {
 	supported := &metrics.Registry{}
 	prometheus.Register(supported)
 	vendors.Register(supported)
+	clustermetrics.RegisterDescribers(supported)
 	var out []renderedCanary
 	failed := false
 	for i := range canaries {

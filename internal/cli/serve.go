@@ -67,7 +67,7 @@ func NewCmdServe(ios *IOStreams, runF func(*cobra.Command, *ServeOptions) error)
   POST /flagger/v1/check      Flagger rollout webhook: 200 when the metrics pass, 403 with the reason
   POST /flagger/v1/gate       Flagger confirm-* webhook: 200 once approved (and metrics pass)
   POST /flagger/v1/gate/open  approve a canary's gate; /flagger/v1/gate/close withdraws it
-  GET  /healthz, /readyz      liveness; readiness runs vector(1) on the metrics providers
+  GET  /healthz, /readyz      liveness; readiness runs vector(1) on Prometheus and each other provider's IsOnline
   GET  /metrics               Prometheus metrics
 
 Files given with -f are loaded once: their MetricTemplates resolve templateRefs and
@@ -259,6 +259,7 @@ func serveRun(cmd *cobra.Command, opts *ServeOptions) error {
 	}
 	m := server.NewMetrics(0, logger)
 	hooks := webhooks.New(webhooks.Options{Logger: logger})
+	in.providers(src)
 	eng, err := opts.Engine.newEngine(m.InstrumentRegistry(src.registry), in.set, hooks,
 		opts.Source.apply, in.apply, func(o *engine.Options) { o.Logger = logger })
 	if err != nil {
@@ -276,6 +277,7 @@ func serveRun(cmd *cobra.Command, opts *ServeOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
+	probes = append(probes, vendorProbes(src.registry, in.set, in.cluster, src.file != "")...)
 	gates, err := opts.Gates.store(in.cluster)
 	if err != nil {
 		return badInput(err)

@@ -13,8 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/augurproj/augur/engine"
+	"github.com/augurproj/augur/kube/clustermetrics"
 	"github.com/augurproj/augur/manifest"
 	"github.com/augurproj/augur/metrics"
+	"github.com/augurproj/augur/metrics/answers"
 	"github.com/augurproj/augur/metrics/prometheus"
 	"github.com/augurproj/augur/metrics/recorded"
 	"github.com/augurproj/augur/metrics/vendors"
@@ -27,6 +29,8 @@ type sourceFlags struct {
 	Data         string
 	QueryTimeout time.Duration
 	Concurrency  int
+	// Answers is a recording of provider answers (augur record --answers-out).
+	Answers string
 
 	cmd *cobra.Command // for the progress of large --data files on a terminal
 }
@@ -39,6 +43,8 @@ func (s *sourceFlags) register(cmd *cobra.Command) {
 		"recorded data (OpenMetrics text with timestamps ending in # EOF, as augur record writes, or a Prometheus query_range JSON answer) evaluated by the embedded PromQL engine; every prometheus provider reads it")
 	cmd.Flags().DurationVar(&s.QueryTimeout, "query-timeout", engine.DefaultQueryTimeout, "timeout of each metric query")
 	cmd.Flags().IntVar(&s.Concurrency, "concurrency", engine.DefaultConcurrency, "metric queries run at once")
+	cmd.Flags().StringVar(&s.Answers, "answers", "",
+		"recorded provider answers (augur record --answers-out): the providers of the types it holds (datadog, newrelic, keptn, …) answer from it, offline")
 }
 
 // dataSource is what a command knows about its metrics source.
@@ -52,9 +58,26 @@ type dataSource struct {
 	// evaluation: its scrape interval (the next scrape had not happened).
 	grace time.Duration
 	desc  string
+	// answers is the --answers recording, if any.
+	answers *answers.Set
 }
 
 func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
+	ds, err := s.openSource(requireOne)
+	if err != nil || s.Answers == "" {
+		return ds, err
+	}
+	set, err := answers.LoadFile(s.Answers)
+	if err != nil {
+		return nil, fmt.Errorf("--answers: %w", err)
+	}
+	set.Register(ds.registry)
+	ds.answers = set
+	ds.desc += fmt.Sprintf("; recorded answers %s (%s)", s.Answers, strings.Join(set.Types(), ", "))
+	return ds, nil
+}
+
+func (s *sourceFlags) openSource(requireOne bool) (*dataSource, error) {
 	if s.Prometheus != "" && s.Data != "" {
 		return nil, errors.New("--prometheus and --data are exclusive")
 	}
@@ -71,6 +94,7 @@ func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
 		p := recorded.New(store, recorded.Options{})
 		reg.Register(prometheus.Type, func(metrics.Config) (metrics.Provider, error) { return p, nil })
 		vendors.RegisterOffline(reg, "recorded data (--data) holds Prometheus series only: this provider needs its live API (run without --data)")
+		clustermetrics.RegisterOffline(reg, "recorded data (--data) holds Prometheus series only (run without --data, with a cluster)")
 		first, last := p.DataBounds()
 		return &dataSource{registry: reg, start: first, end: last, file: s.Data, grace: p.SampleInterval(),
 			desc: fmt.Sprintf("recorded data %s (%d series, %s to %s)", s.Data, store.SeriesCount(),
@@ -82,13 +106,23 @@ func (s *sourceFlags) open(requireOne bool) (*dataSource, error) {
 			return prometheus.New(c)
 		})
 		vendors.Register(reg)
+		clustermetrics.RegisterOffline(reg, noCluster)
 		return &dataSource{registry: reg, desc: "Prometheus at " + addr}, nil
+	case requireOne && s.Answers != "":
+		// Recorded answers alone: nothing is live, Prometheus included.
+		reg.Register(prometheus.Type, func(metrics.Config) (metrics.Provider, error) {
+			return nil, errors.New("no Prometheus source: the run has recorded answers (--answers) only; give --data FILE or --prometheus URL for the prometheus metrics")
+		})
+		vendors.RegisterOffline(reg, "this provider type has no answers in the --answers recording")
+		clustermetrics.RegisterOffline(reg, "this run has recorded answers (--answers) only")
+		return &dataSource{registry: reg, desc: "no live provider"}, nil
 	default:
 		if requireOne {
-			return nil, errors.New("no metrics source: give --data FILE (recorded data) or --prometheus URL")
+			return nil, errors.New("no metrics source: give --data FILE (recorded data), --prometheus URL or --answers FILE (recorded provider answers)")
 		}
 		prometheus.Register(reg)
 		vendors.Register(reg)
+		clustermetrics.RegisterOffline(reg, noCluster)
 		return &dataSource{registry: reg, desc: "the providers' own addresses"}, nil
 	}
 }
@@ -114,6 +148,10 @@ func checkMesh(p string) error {
 	}
 	return fmt.Errorf("--mesh-provider %q is no mesh Flagger knows%s: want one of %s", p, hint, strings.Join(meshProviders, ", "))
 }
+
+// noCluster is why keptn and externalmetrics refuse in a run without a
+// cluster; the commands that connect to one replace the refusals.
+const noCluster = "this run has no cluster connection (analyze --canary or --kubeconfig, serve --cluster, plugin with a cluster)"
 
 // newEngine builds an engine over the registry and the decoded files.
 func (e *engineFlags) newEngine(reg *metrics.Registry, set *manifest.Set, hooks engine.HookCaller, opts ...func(*engine.Options)) (*engine.Engine, error) {

@@ -20,6 +20,7 @@ import (
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/manifest"
 	"github.com/augurproj/augur/metrics"
+	"github.com/augurproj/augur/metrics/answers"
 	"github.com/augurproj/augur/metrics/recorded"
 )
 
@@ -84,6 +85,10 @@ type Case struct {
 	// InputFile is recorded OpenMetrics data, resolved against the test
 	// file's directory.
 	InputFile string
+	// AnswersFile is a recording of provider answers (augur record
+	// --answers-out) for the metrics whose provider is not prometheus,
+	// resolved against the test file's directory.
+	AnswersFile string
 	// Variables override the Canary for this case.
 	Variables Variables
 	// MetricTests assert on single metrics.
@@ -99,7 +104,10 @@ type Case struct {
 	hasStart  bool
 	hasInput  bool
 	inputNode position
-	store     *recorded.Store
+	// answers is AnswersFile, loaded.
+	answers     *answers.Set
+	answersNode position
+	store       *recorded.Store
 }
 
 // Variables are a case's overrides of the Canary under test.
@@ -462,6 +470,17 @@ func (p *fileParser) testCase(i int, n *yaml.Node, path string) {
 				c.inputNode = position{v.Line, v.Column}
 			}
 		}},
+		{"answers_file", func(v *yaml.Node, path string) {
+			if s, ok := p.str(v, path); ok {
+				if strings.TrimSpace(s) == "" {
+					p.fail(v, path, ErrInvalid, "answers_file is empty")
+					return
+				}
+				c.AnswersFile = p.resolvePath(strings.TrimSpace(s))
+				c.hasInput = true
+				c.answersNode = position{v.Line, v.Column}
+			}
+		}},
 		{"variables", func(v *yaml.Node, path string) { p.variables(v, path, &c.Variables) }},
 		{"metric_tests", func(v *yaml.Node, path string) {
 			p.sequence(v, path, func(_ int, v *yaml.Node, path string) { p.metricTest(c, v, path) })
@@ -498,7 +517,7 @@ func (p *fileParser) testCase(i int, n *yaml.Node, path string) {
 	case c.Assertions() == 0:
 		p.fail(n, path, ErrMissing, "the case asserts nothing: add metric_tests, replay_tests or analysis_tests with exp_* fields")
 	case needsData && !c.hasInput:
-		p.fail(n, path, ErrMissing, "the case evaluates metrics but has no data: give input_series (promtool notation) or input_file (recorded OpenMetrics)")
+		p.fail(n, path, ErrMissing, "the case evaluates metrics but has no data: give input_series (promtool notation), input_file (recorded OpenMetrics) or answers_file (recorded provider answers)")
 	}
 	if seriesNode != nil {
 		c.store = p.loadSeries(c, seriesNode, path+".input_series")

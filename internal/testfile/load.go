@@ -14,6 +14,7 @@ import (
 
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/manifest"
+	"github.com/augurproj/augur/metrics/answers"
 	"github.com/augurproj/augur/metrics/recorded"
 )
 
@@ -84,6 +85,14 @@ func (f *File) load(cache map[string]*recorded.Store) error {
 	}
 	errs = append(errs, f.loadTemplates()...)
 	for i, c := range f.Cases {
+		if c.AnswersFile != "" {
+			set, err := answers.LoadFile(c.AnswersFile)
+			if err != nil {
+				errs = append(errs, &Error{File: f.Path, Line: c.answersNode.line, Column: c.answersNode.col, Case: c.Name,
+					Path: fmt.Sprintf("tests[%d].answers_file", i), Msg: err.Error(), Err: ErrInput})
+			}
+			c.answers = set
+		}
 		if c.InputFile == "" {
 			continue
 		}

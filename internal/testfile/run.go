@@ -15,6 +15,7 @@ import (
 
 	"github.com/augurproj/augur/analysis"
 	"github.com/augurproj/augur/engine"
+	"github.com/augurproj/augur/manifest"
 	"github.com/augurproj/augur/metrics"
 	"github.com/augurproj/augur/metrics/recorded"
 	"github.com/augurproj/augur/service"
@@ -247,13 +248,30 @@ func (cr *caseRun) engine(hooks engine.HookCaller) (*engine.Engine, error) {
 		}
 		reg.Register(engine.PrometheusType, func(metrics.Config) (metrics.Provider, error) { return p, nil })
 	}
+	if cr.c.answers != nil {
+		cr.c.answers.Register(reg)
+	}
 	var tpls engine.StaticTemplates
 	if cr.file.set != nil {
 		tpls = cr.file.set.Templates
 	}
-	return engine.New(engine.Options{
+	o := engine.Options{
 		Registry: reg, Hooks: hooks, Templates: tpls, MeshProvider: cr.file.MeshProvider, Logger: cr.logger,
-	})
+	}
+	if cr.file.set != nil && len(cr.file.set.Secrets) > 0 {
+		// A vendor template's secretRef resolves against the manifests'
+		// Secrets; its recorded answers need no credential, but the
+		// template is planned as it would be live.
+		o.Secrets = fileSecrets{cr.file.set}
+	}
+	return engine.New(o)
+}
+
+// fileSecrets is the engine's Secret source over the manifests' Secrets.
+type fileSecrets struct{ set *manifest.Set }
+
+func (s fileSecrets) Secret(_ context.Context, namespace, name string) (map[string]string, error) {
+	return s.set.LookupSecret(namespace, name)
 }
 
 // apply returns the Canary with the case's variables applied; the base is
@@ -321,8 +339,9 @@ func (cr *caseRun) plan(line int, path, metric string) *engine.MetricPlan {
 // case's data, recording why not. A provider other than prometheus is
 // accepted when the entry expects the provider error it leads to.
 func (cr *caseRun) usable(line int, path string, p *engine.MetricPlan, expErr analysis.ErrorKind, evaluates bool) bool {
-	if evaluates && p.Provider.Type != "" && p.Provider.Type != engine.PrometheusType && expErr != analysis.ErrKindProvider {
-		cr.fail(line, path, ErrInvalid, "metric %q uses provider type %q; augur test evaluates prometheus queries over the case's data only", p.Name, p.Provider.Type)
+	recordedAnswers := cr.c.answers != nil && slices.Contains(cr.c.answers.Types(), p.Provider.Type)
+	if evaluates && p.Provider.Type != "" && p.Provider.Type != engine.PrometheusType && expErr != analysis.ErrKindProvider && !recordedAnswers {
+		cr.fail(line, path, ErrInvalid, "metric %q uses provider type %q; augur test evaluates prometheus queries over the case's data, and other providers' over its answers_file (augur record --answers-out) only", p.Name, p.Provider.Type)
 		return false
 	}
 	if p.Err != nil && !(evaluates && p.Err.Kind == analysis.ErrKindProvider && expErr == analysis.ErrKindProvider) {

@@ -16,6 +16,8 @@ import (
 type First struct {
 	Value, Type  string
 	Rows, Tables int
+	// Stop is the first record's _stop (the end of its range), if any.
+	Stop string
 }
 
 // block is the header of one run of rows (annotations + column names).
@@ -119,6 +121,7 @@ func FirstValue(answer []byte) (First, error) {
 		tables[key] = true
 		out.Rows++
 		if out.Rows == 1 {
+			out.Stop = cell(cur.col("_stop"))
 			if v := cur.col("_value"); v >= 0 {
 				out.Value = cell(v)
 				if v < len(cur.types) {

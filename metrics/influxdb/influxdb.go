@@ -136,6 +136,9 @@ func (p *Provider) Query(ctx context.Context, query string, at time.Time) (float
 	if err != nil {
 		return 0, fmt.Errorf("influxdb query: %w", err)
 	}
+	if err := checkNow(rec, at); err != nil {
+		return 0, err
+	}
 	switch {
 	case rec.Tables > 1:
 		return 0, fmt.Errorf("influxdb query: records in %d tables: %w", rec.Tables, metrics.ErrMultipleValues)
@@ -154,6 +157,26 @@ func (p *Provider) Query(ctx context.Context, query string, at time.Time) (float
 		return 0, fmt.Errorf("influxdb query: the first record's _value is NaN: %w", metrics.ErrNoValues)
 	}
 	return v, nil
+}
+
+// nowSlack is how far after the evaluation time a range's end may be (the
+// server's clock and rounding), before the answer counts as "now ignored".
+const nowSlack = time.Second
+
+// checkNow refuses an answer whose range ends after the evaluation time that
+// was sent as "now": the server ignored it (InfluxDB 1.8's /api/v2/query
+// does) and answered for its own now, which a replay of the past must not
+// take as the past's value.
+func checkNow(rec First, at time.Time) error {
+	if at.IsZero() || rec.Stop == "" {
+		return nil
+	}
+	stop, err := time.Parse(time.RFC3339Nano, rec.Stop)
+	if err != nil || !stop.After(at.Add(nowSlack)) {
+		return nil
+	}
+	return fmt.Errorf("influxdb query at %s: the answer's range ends at %s: the server ignored the evaluation time sent as the query API's \"now\" (InfluxDB 1.x does; 2.x honours it), so its values are not those of %s",
+		at.UTC().Format(time.RFC3339), stop.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
 }
 
 // IsOnline runs Flagger's probe query.

@@ -188,12 +188,18 @@ func TestQueryAtSendsNow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := time.Date(2026, 11, 1, 10, 5, 0, 0, time.FixedZone("CET", 3600))
+	// The canned answer's range ends at 10:05Z, as a server honouring now answers.
+	at := time.Date(2026, 11, 1, 11, 5, 0, 0, time.FixedZone("CET", 3600))
 	if _, err := p.Query(context.Background(), "x", at); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(s.body, `"type":"flux","now":"2026-11-01T09:05:00Z"}`) {
+	if !strings.HasSuffix(s.body, `"type":"flux","now":"2026-11-01T10:05:00Z"}`) {
 		t.Errorf("body %s lacks now", s.body)
+	}
+	// A range ending after the time sent: the server ignored now (InfluxDB 1.8 does).
+	_, err = p.Query(context.Background(), "x", at.Add(-time.Hour))
+	if err == nil || !strings.Contains(err.Error(), "the server ignored the evaluation time") {
+		t.Errorf("an answer for the server's own now: %v", err)
 	}
 	if _, err := p.Query(context.Background(), "x", time.Time{}); err != nil {
 		t.Fatal(err)
