@@ -58,7 +58,7 @@ func newAPIServer(t *testing.T) *apiServer {
 	return s
 }
 
-func status(w http.ResponseWriter, code int, msg string) {
+func kubeStatus(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":%q,"code":%d}`, msg, code)
@@ -71,7 +71,7 @@ func (s *apiServer) serve(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, keptn):
 		parts := strings.Split(strings.TrimPrefix(p, keptn), "/")
 		if len(parts) < 2 {
-			status(w, 404, "not found")
+			kubeStatus(w, 404, "not found")
 			return
 		}
 		ns, res := parts[0], parts[1]
@@ -83,7 +83,7 @@ func (s *apiServer) serve(w http.ResponseWriter, r *http.Request) {
 		case res == "keptnmetrics" && r.Method == http.MethodGet:
 			st, ok := keptnMetrics[ns+"/"+name]
 			if !ok {
-				status(w, 404, fmt.Sprintf("keptnmetrics.metrics.keptn.sh %q not found", name))
+				kubeStatus(w, 404, fmt.Sprintf("keptnmetrics.metrics.keptn.sh %q not found", name))
 				return
 			}
 			fmt.Fprintf(w, `{"apiVersion":"metrics.keptn.sh/v1beta1","kind":"KeptnMetric","metadata":{"name":%q,"namespace":%q},"status":%s}`, name, ns, st)
@@ -91,7 +91,7 @@ func (s *apiServer) serve(w http.ResponseWriter, r *http.Request) {
 			var obj map[string]any
 			b, _ := io.ReadAll(r.Body)
 			if err := json.Unmarshal(b, &obj); err != nil {
-				status(w, 400, err.Error())
+				kubeStatus(w, 400, err.Error())
 				return
 			}
 			spec, _ := obj["spec"].(map[string]any)
@@ -109,7 +109,7 @@ func (s *apiServer) serve(w http.ResponseWriter, r *http.Request) {
 			obj, ok := s.analyses[ns+"/"+name]
 			s.mu.Unlock()
 			if !ok {
-				status(w, 404, "not found")
+				kubeStatus(w, 404, "not found")
 				return
 			}
 			json.NewEncoder(w).Encode(obj)
@@ -120,7 +120,7 @@ func (s *apiServer) serve(w http.ResponseWriter, r *http.Request) {
 			s.mu.Unlock()
 			fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Success"}`)
 		default:
-			status(w, 405, "unexpected "+r.Method)
+			kubeStatus(w, 405, "unexpected "+r.Method)
 		}
 	case strings.HasPrefix(p, ext):
 		ns, metric, _ := strings.Cut(strings.TrimPrefix(p, ext), "/")
@@ -130,12 +130,12 @@ func (s *apiServer) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		items, ok := externalItems[key]
 		if !ok {
-			status(w, 404, "no metric "+key)
+			kubeStatus(w, 404, "no metric "+key)
 			return
 		}
 		fmt.Fprintf(w, `{"kind":"ExternalMetricValueList","apiVersion":"external.metrics.k8s.io/v1beta1","metadata":{},"items":[%s]}`, items)
 	default:
-		status(w, 404, "not found")
+		kubeStatus(w, 404, "not found")
 	}
 }
 
