@@ -1,0 +1,214 @@
+package flagger
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+
+	flaggerv1 "github.com/fluxcd/flagger/pkg/apis/flagger/v1beta1"
+	"github.com/fluxcd/flagger/pkg/canary"
+	fakeflagger "github.com/fluxcd/flagger/pkg/client/clientset/versioned/fake"
+	informers "github.com/fluxcd/flagger/pkg/client/informers/externalversions"
+	"github.com/fluxcd/flagger/pkg/controller"
+	"github.com/fluxcd/flagger/pkg/metrics/observers"
+	"github.com/fluxcd/flagger/pkg/notifier"
+	"github.com/fluxcd/flagger/pkg/router"
+)
+
+// flaggerAdvance is Flagger's own scheduler tick, (*Controller).advanceCanary
+// in pkg/controller/scheduler.go: everything one analysis interval does.
+//
+//go:linkname flaggerAdvance github.com/fluxcd/flagger/pkg/controller.(*Controller).advanceCanary
+func flaggerAdvance(c *controller.Controller, name, namespace string)
+
+// syncEvent is one event Flagger recorded on the Canary.
+type syncEvent struct {
+	Type, Message string
+}
+
+// syncRecorder replaces Flagger's event recorder (asynchronous and
+// rate-limited, backed by a broadcaster) with a synchronous list, so that
+// each tick's events are read right after the tick.
+type syncRecorder struct {
+	mu     sync.Mutex
+	events []syncEvent
+}
+
+func (r *syncRecorder) Event(_ runtime.Object, eventtype, _, message string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, syncEvent{Type: eventtype, Message: message})
+}
+
+func (r *syncRecorder) Eventf(o runtime.Object, eventtype, reason, format string, args ...any) {
+	r.Event(o, eventtype, reason, fmt.Sprintf(format, args...))
+}
+
+func (r *syncRecorder) AnnotatedEventf(o runtime.Object, _ map[string]string, eventtype, reason, format string, args ...any) {
+	r.Eventf(o, eventtype, reason, format, args...)
+}
+
+func (r *syncRecorder) take() []syncEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.events
+	r.events = nil
+	return e
+}
+
+// registryMu serialises NewController, which registers Flagger's metrics on
+// client_golang's default registerer: each controller gets a fresh one.
+var registryMu sync.Mutex
+
+// flaggerCluster is Flagger's real controller over fake kube and Flagger
+// clientsets holding one Canary, its Deployment and MetricTemplates.
+type flaggerCluster struct {
+	ctrl   *controller.Controller
+	kube   *fake.Clientset
+	fl     *fakeflagger.Clientset
+	events *syncRecorder
+	name   string
+	ns     string
+	target string
+	rev    int
+}
+
+// newFlaggerCluster builds the controller the way Flagger's main does
+// (controller.NewController), with the informers' caches filled with the
+// objects, the given global mesh provider and metrics server.
+func newFlaggerCluster(t *testing.T, cd *flaggerv1.Canary, tmpls []*flaggerv1.MetricTemplate, mesh, metricsServer string) *flaggerCluster {
+	t.Helper()
+	objs := []runtime.Object{cd}
+	for _, m := range tmpls {
+		objs = append(objs, m)
+	}
+	fl := fakeflagger.NewSimpleClientset(objs...)
+	fc := &flaggerCluster{fl: fl, events: &syncRecorder{}, name: cd.Name, ns: cd.Namespace, target: cd.Spec.TargetRef.Name}
+	fc.kube = fake.NewSimpleClientset(fc.deployment())
+	logger := zap.NewNop().Sugar()
+
+	factory := informers.NewSharedInformerFactory(fl, 0)
+	fi := controller.Informers{
+		CanaryInformer: factory.Flagger().V1beta1().Canaries(),
+		MetricInformer: factory.Flagger().V1beta1().MetricTemplates(),
+		AlertInformer:  factory.Flagger().V1beta1().AlertProviders(),
+	}
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	factory.Start(stop)
+	for typ, ok := range factory.WaitForCacheSync(stop) {
+		if !ok {
+			t.Fatalf("Flagger informer %v did not sync", typ)
+		}
+	}
+	for _, m := range tmpls {
+		// The informers run over the fake clientset; wait for the
+		// templates to be listed (they are there from the start).
+		if _, err := fi.MetricInformer.Lister().MetricTemplates(m.Namespace).Get(m.Name); err != nil {
+			t.Fatalf("metric template %s.%s not in Flagger's cache: %v", m.Name, m.Namespace, err)
+		}
+	}
+
+	rf := router.NewFactory(nil, fc.kube, fl, nil, "", "", logger, fl, true)
+	of, err := observers.NewFactory(metricsServer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracker := &canary.ConfigTracker{Logger: logger, KubeClient: fc.kube, FlaggerClient: fl}
+	cf := canary.NewFactory(fc.kube, fl, nil, tracker, []string{"app", "name"}, []string{""}, logger)
+
+	registryMu.Lock()
+	saved := prometheus.DefaultRegisterer
+	prometheus.DefaultRegisterer = prometheus.NewRegistry()
+	fc.ctrl = controller.NewController(fc.kube, nil, fl, fi, time.Minute, logger, &notifier.NopNotifier{},
+		cf, rf, of, mesh, "compat", "", "", false, nil)
+	prometheus.DefaultRegisterer = saved
+	registryMu.Unlock()
+
+	// Replace the asynchronous recorder NewController built.
+	f := reflect.ValueOf(fc.ctrl).Elem().FieldByName("eventRecorder")
+	reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Set(reflect.ValueOf(fc.events))
+	return fc
+}
+
+// deployment is the target workload at the current revision, ready.
+func (fc *flaggerCluster) deployment() *appsv1.Deployment {
+	one := int32(1)
+	labels := map[string]string{"app": fc.target}
+	return &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: fc.target, Namespace: fc.ns, Labels: labels},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &one,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "app", Image: fmt.Sprintf("example.org/app:%d", fc.rev),
+					Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 9898}},
+				}}},
+			},
+		},
+		Status: readyStatus(),
+	}
+}
+
+func readyStatus() appsv1.DeploymentStatus {
+	return appsv1.DeploymentStatus{Replicas: 1, UpdatedReplicas: 1, ReadyReplicas: 1, AvailableReplicas: 1}
+}
+
+// newRevision changes the target's pod template (a new image tag).
+func (fc *flaggerCluster) newRevision(t *testing.T) {
+	t.Helper()
+	fc.rev++
+	d := fc.deployment()
+	_, err := fc.kube.AppsV1().Deployments(fc.ns).Update(context.Background(), d, metav1.UpdateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// makeReady marks every Deployment ready (the primary is created by the
+// first tick, with no status, as in a cluster before its rollout ends).
+func (fc *flaggerCluster) makeReady(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	list, err := fc.kube.AppsV1().Deployments(fc.ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range list.Items {
+		d := &list.Items[i]
+		if d.Status.UpdatedReplicas >= 1 && d.Status.AvailableReplicas >= 1 {
+			continue
+		}
+		d.Status = readyStatus()
+		if _, err := fc.kube.AppsV1().Deployments(fc.ns).UpdateStatus(ctx, d, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// tick runs one advanceCanary and returns the canary's status after it and
+// the events recorded during it.
+func (fc *flaggerCluster) tick(t *testing.T) (flaggerv1.CanaryStatus, []syncEvent) {
+	t.Helper()
+	flaggerAdvance(fc.ctrl, fc.name, fc.ns)
+	cd, err := fc.fl.FlaggerV1beta1().Canaries(fc.ns).Get(context.Background(), fc.name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cd.Status, fc.events.take()
+}
