@@ -22,6 +22,9 @@ const (
 	msgNoProgressive    = "Progressive traffic is not supported when using the kubernetes provider"
 	msgSetIterations    = "Setting canaryAnalysis.iterations: 10"
 	msgNoUsableMetric   = "Metric query failed for no usable metrics template and query were configured"
+	// msgProvidersOnline and msgProvidersError are checkMetricProviderAvailability's.
+	msgProvidersOnline = "all the metrics providers are available!"
+	msgProvidersError  = "Error checking metric providers: "
 )
 
 // Alert texts with no argument.
@@ -282,9 +285,17 @@ func AddPostRolloutEvents(d *Decision, start Phase, results []HookResult) {
 			break
 		}
 	}
+	d.Events = slices.Insert(d.Events, PostRolloutAt(d), evs...)
+}
+
+// PostRolloutAt is where, among d's events, Flagger runs the post-rollout
+// hooks d asks for (and records their events): before the last event after
+// a promotion ("Promotion completed!"), after every event otherwise. Event
+// hooks receive the events before it before the post-rollout hooks run.
+func PostRolloutAt(d *Decision) int {
 	at := len(d.Events)
 	if d.PostRollout == PhaseSucceeded && at > 0 {
 		at--
 	}
-	d.Events = slices.Insert(d.Events, at, evs...)
+	return at
 }

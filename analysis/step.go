@@ -32,7 +32,7 @@ func Step(in Input) Result {
 	t := newTick(&in)
 	t.run()
 	if t.need != nil {
-		return Result{Need: t.need}
+		return Result{Need: t.need, Events: t.events}
 	}
 	d := t.finish()
 	return Result{Decision: &d}
@@ -167,6 +167,20 @@ func (t *tick) run() {
 		return
 	}
 	if phase == "" || phase == PhaseInitializing {
+		// Flagger checks the metrics providers on every tick that starts
+		// initialising (unless the analysis is skipped); the outcome is an
+		// event only.
+		if !t.c.SkipAnalysis() {
+			if in.Providers == nil {
+				t.need = &Need{Providers: true}
+				return
+			}
+			if in.Providers.Err != "" {
+				t.event(warning(msgProvidersError + in.Providers.Err))
+			} else {
+				t.event(normal(msgProvidersOnline))
+			}
+		}
 		t.syncStatus(PhaseInitialized)
 		t.route(0, false)
 		t.eventIn(PhaseInitialized, normal(t.n.initialized()))

@@ -91,15 +91,25 @@ func TestStep(t *testing.T) {
 			name: "empty phase initializes",
 			in:   func(in *Input) { in.Status = CanaryStatus{} },
 			want: outcome{Action: ActionHold, Status: CanaryStatus{Phase: PhaseInitialized, LastTransitionTime: ltt},
-				Weights: w(100, 0), Events: []Event{nev("Initialization done! podinfo.test")},
+				Weights: w(100, 0), Events: []Event{nev("all the metrics providers are available!"), nev("Initialization done! podinfo.test")},
+				Alerts: []AlertMessage{{SeverityInfo, "New Deployment detected, initialization completed."}}, Needs: []Need{{Providers: true}}},
+		},
+		{
+			name: "an offline metrics provider is a warning event, the canary still initializes",
+			in: func(in *Input) {
+				in.Status = CanaryStatus{}
+				in.Providers = &ProvidersCheck{Err: "prometheus not avaiable: running query failed: boom"}
+			},
+			want: outcome{Action: ActionHold, Status: CanaryStatus{Phase: PhaseInitialized, LastTransitionTime: ltt},
+				Weights: w(100, 0), Events: []Event{wev("Error checking metric providers: prometheus not avaiable: running query failed: boom"), nev("Initialization done! podinfo.test")},
 				Alerts: []AlertMessage{{SeverityInfo, "New Deployment detected, initialization completed."}}},
 		},
 		{
 			name: "initializing with a new revision only initializes",
 			in:   func(in *Input) { in.Status = CanaryStatus{Phase: PhaseInitializing}; in.NewRevision = true },
 			want: outcome{Action: ActionHold, Status: CanaryStatus{Phase: PhaseInitialized, LastTransitionTime: ltt},
-				Weights: w(100, 0), Events: []Event{nev("Initialization done! podinfo.test")},
-				Alerts: []AlertMessage{{SeverityInfo, "New Deployment detected, initialization completed."}}},
+				Weights: w(100, 0), Events: []Event{nev("all the metrics providers are available!"), nev("Initialization done! podinfo.test")},
+				Alerts: []AlertMessage{{SeverityInfo, "New Deployment detected, initialization completed."}}, Needs: []Need{{Providers: true}}},
 		},
 		{
 			name: "succeeded without a new revision has nothing to do",

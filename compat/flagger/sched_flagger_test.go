@@ -33,6 +33,13 @@ import (
 //go:linkname flaggerAdvance github.com/fluxcd/flagger/pkg/controller.(*Controller).advanceCanary
 func flaggerAdvance(c *controller.Controller, name, namespace string)
 
+// flaggerSync is Flagger's (*Controller).syncHandler, which the work queue
+// runs when a Canary is created or changed: a new Canary gets its
+// Initializing status there.
+//
+//go:linkname flaggerSync github.com/fluxcd/flagger/pkg/controller.(*Controller).syncHandler
+func flaggerSync(c *controller.Controller, key string) error
+
 // syncEvent is one event Flagger recorded on the Canary.
 type syncEvent struct {
 	Type, Message string
@@ -105,6 +112,9 @@ func newFlaggerCluster(t *testing.T, cd *flaggerv1.Canary, tmpls []*flaggerv1.Me
 		MetricInformer: factory.Flagger().V1beta1().MetricTemplates(),
 		AlertInformer:  factory.Flagger().V1beta1().AlertProviders(),
 	}
+	fi.CanaryInformer.Informer()
+	fi.MetricInformer.Informer()
+	fi.AlertInformer.Informer()
 	stop := make(chan struct{})
 	t.Cleanup(func() { close(stop) })
 	factory.Start(stop)
@@ -198,6 +208,15 @@ func (fc *flaggerCluster) makeReady(t *testing.T) {
 		if _, err := fc.kube.AppsV1().Deployments(fc.ns).UpdateStatus(ctx, d, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// sync runs syncHandler for the canary, as Flagger's work queue does when
+// the Canary is created.
+func (fc *flaggerCluster) sync(t *testing.T) {
+	t.Helper()
+	if err := flaggerSync(fc.ctrl, fc.ns+"/"+fc.name); err != nil {
+		t.Fatalf("Flagger syncHandler: %v", err)
 	}
 }
 

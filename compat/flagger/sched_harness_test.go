@@ -425,6 +425,7 @@ func runScheduler(t *testing.T, s *schedScenario) *schedRun {
 		if i < 0 {
 			// Initialisation: the first tick creates the primary, which
 			// is ready one tick later, as in a cluster.
+			fc.sync(t)
 			fc.tick(t)
 			hooks.take()
 			fc.makeReady(t)
