@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	flaggerv1 "github.com/fluxcd/flagger/pkg/apis/flagger/v1beta1"
 	"github.com/fluxcd/flagger/pkg/canary"
@@ -102,6 +103,7 @@ func newFlaggerCluster(t *testing.T, cd *flaggerv1.Canary, tmpls []*flaggerv1.Me
 		objs = append(objs, m)
 	}
 	fl := fakeflagger.NewSimpleClientset(objs...)
+	statusSubresource(fl)
 	fc := &flaggerCluster{fl: fl, events: &syncRecorder{}, name: cd.Name, ns: cd.Namespace, target: cd.Spec.TargetRef.Name}
 	fc.kube = fake.NewSimpleClientset(fc.deployment())
 	logger := zap.NewNop().Sugar()
@@ -230,4 +232,40 @@ func (fc *flaggerCluster) tick(t *testing.T) (flaggerv1.CanaryStatus, []syncEven
 		t.Fatal(err)
 	}
 	return cd.Status, fc.events.take()
+}
+
+// statusSubresource makes the fake Flagger clientset treat a Canary's
+// status as the API server does with the CRD's status subresource: an
+// UpdateStatus writes only the status, an Update keeps the stored status.
+// (The bare fake stores the whole object either way, so a spec change
+// Flagger makes on its in-memory copy, such as the kubernetes provider's
+// "iterations: 10", would wrongly persist.)
+func statusSubresource(fl *fakeflagger.Clientset) {
+	gvr := flaggerv1.SchemeGroupVersion.WithResource("canaries")
+	fl.PrependReactor("update", "canaries", func(action k8stesting.Action) (bool, runtime.Object, error) {
+		ua, ok := action.(k8stesting.UpdateAction)
+		if !ok {
+			return false, nil, nil
+		}
+		obj, ok := ua.GetObject().(*flaggerv1.Canary)
+		if !ok {
+			return false, nil, nil
+		}
+		cur, err := fl.Tracker().Get(gvr, obj.Namespace, obj.Name)
+		if err != nil {
+			return true, nil, err
+		}
+		next := cur.(*flaggerv1.Canary).DeepCopy()
+		if ua.GetSubresource() == "status" {
+			next.Status = *obj.Status.DeepCopy()
+		} else {
+			status := next.Status
+			next = obj.DeepCopy()
+			next.Status = status
+		}
+		if err := fl.Tracker().Update(gvr, next, obj.Namespace); err != nil {
+			return true, nil, err
+		}
+		return true, next.DeepCopy(), nil
+	})
 }

@@ -48,6 +48,10 @@ type schedScenario struct {
 	// Ticks follow the initialisation tick; the first one should bring a new
 	// revision (newRevision: true) to start an analysis.
 	Ticks []schedTick `json:"ticks"`
+	// EmptyBodies makes failing webhooks answer without a body (otherwise
+	// they say why): Flagger's event then ends in an empty error, augur's
+	// names the status, a deliberate difference (docs/compatibility.md).
+	EmptyBodies bool `json:"emptyBodies,omitempty"`
 	// Expect lists the deliberate differences this scenario shows on purpose
 	// (docs/compatibility.md): tick index → the difference's text.
 	Expect map[int]string `json:"expect,omitempty"`
@@ -181,6 +185,8 @@ type hookScript struct {
 	defs   map[string]int // defaults by hook name (from the hook's type)
 	calls  []schedHookCall
 	broken []string
+	// empty: failures answer without a body.
+	empty bool
 }
 
 func newHookScript(t *testing.T) *hookScript {
@@ -211,6 +217,9 @@ func (h *hookScript) serve(w http.ResponseWriter, r *http.Request) {
 		code = h.defs[name]
 	}
 	w.WriteHeader(code)
+	if code > http.StatusAccepted && code != http.StatusNoContent && !h.empty {
+		_, _ = fmt.Fprintf(w, "scripted %d from %s", code, name)
+	}
 }
 
 func (h *hookScript) set(codes map[string]int) {
@@ -289,7 +298,7 @@ func (r *schedRun) report(i int) string {
 	var b strings.Builder
 	for j := 0; j <= i && j < len(r.Flagger); j++ {
 		mark := "  "
-		if j == i {
+		if j == i && len(r.Flagger[j].diff(r.Augur[j])) > 0 {
 			mark = "≠ " + strings.Join(r.Flagger[j].diff(r.Augur[j]), ",") + " "
 		}
 		fmt.Fprintf(&b, "%stick %d\n    Flagger %s\n    augur   %s\n", mark, j, r.Flagger[j], r.Augur[j])
@@ -383,6 +392,7 @@ func runScheduler(t *testing.T, s *schedScenario) *schedRun {
 		t.Fatalf("scenario: %v", err)
 	}
 	hooks.defs = p.hookDef
+	hooks.empty = s.EmptyBodies
 	mesh := s.Mesh
 	if mesh == "" {
 		mesh = "istio"
@@ -506,4 +516,3 @@ func checkRun(t *testing.T, s *schedScenario, run *schedRun) {
 		}
 	}
 }
-
