@@ -90,6 +90,9 @@ func (e *Engine) Tick(ctx context.Context, req TickRequest) (analysis.Decision, 
 	if err := analysis.CheckMirror(&req.Canary, e.opts.MeshProvider); err != nil {
 		return analysis.Decision{}, fmt.Errorf("tick: %w", err)
 	}
+	if err := analysis.CheckPromotionSteps(&req.Canary, e.opts.MeshProvider); err != nil {
+		return analysis.Decision{}, fmt.Errorf("tick: %w", err)
+	}
 	checksum := req.Checksum
 	if checksum == "" {
 		checksum = SpecChecksum(&req.Canary)

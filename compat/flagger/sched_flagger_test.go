@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	netv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
@@ -105,7 +106,11 @@ func newFlaggerCluster(t *testing.T, cd *flaggerv1.Canary, tmpls []*flaggerv1.Me
 	fl := fakeflagger.NewSimpleClientset(objs...)
 	statusSubresource(fl)
 	fc := &flaggerCluster{fl: fl, events: &syncRecorder{}, name: cd.Name, ns: cd.Namespace, target: cd.Spec.TargetRef.Name}
-	fc.kube = fake.NewSimpleClientset(fc.deployment())
+	kobjs := []runtime.Object{fc.deployment()}
+	if ref := cd.Spec.IngressRef; ref != nil {
+		kobjs = append(kobjs, ingress(ref.Name, cd.Namespace, cd.Spec.TargetRef.Name, int32(cd.Spec.Service.Port)))
+	}
+	fc.kube = fake.NewSimpleClientset(kobjs...)
 	logger := zap.NewNop().Sugar()
 
 	factory := informers.NewSharedInformerFactory(fl, 0)
@@ -268,4 +273,21 @@ func statusSubresource(fl *fakeflagger.Clientset) {
 		}
 		return true, next.DeepCopy(), nil
 	})
+}
+
+// ingress is the Ingress an ingressRef names (nginx, skipper): one rule
+// sending every path to the apex Service.
+func ingress(name, ns, service string, port int32) *netv1.Ingress {
+	pt := netv1.PathTypePrefix
+	return &netv1.Ingress{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "Ingress"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Annotations: map[string]string{"example.org/owner": "compat"}},
+		Spec: netv1.IngressSpec{Rules: []netv1.IngressRule{{
+			Host: "app.example.org",
+			IngressRuleValue: netv1.IngressRuleValue{HTTP: &netv1.HTTPIngressRuleValue{Paths: []netv1.HTTPIngressPath{{
+				Path: "/", PathType: &pt,
+				Backend: netv1.IngressBackend{Service: &netv1.IngressServiceBackend{Name: service, Port: netv1.ServiceBackendPort{Number: port}}},
+			}}}},
+		}}},
+	}
 }

@@ -17,17 +17,40 @@ import (
 var schedHookTypes = []string{"confirm-rollout", "pre-rollout", "rollout", "confirm-traffic-increase",
 	"confirm-promotion", "post-rollout", "rollback", "event"}
 
+// genProviders are the routers a generated canary uses ("" is the global
+// istio; apisix needs an ApisixRoute and is left out).
+var genProviders = []string{"", "", "", "istio", "kubernetes", "kubernetes", "linkerd", "smi", "contour", "gloo",
+	"traefik", "kuma", "gatewayapi", "osm", "nginx", "skipper", "appmesh"}
+
 // genScheduler builds a random scenario: a strategy (canary with stepWeight
 // or stepWeights, A/B, blue/green, with or without mirroring and
-// stepWeightPromotion) on Istio or the kubernetes provider, some of the four
+// stepWeightPromotion) on one of genProviders, some of the four
 // metric paths, some webhooks, and 4–16 ticks of random metric answers
 // (passing, failing, at the bounds, no values, HTTP errors, NaN), hook
 // answers (never an empty failure body: that difference is deliberate and
 // shown by webhook-empty-body.yaml) and new revisions.
 func genScheduler(r *rand.Rand) *schedScenario {
 	s := &schedScenario{Doc: "generated", Metrics: map[string]string{}}
-	if r.IntN(5) == 0 {
+	spec := map[string]any{
+		"targetRef": map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
+		"service":   map[string]any{"port": 9898},
+	}
+	// Routers that can mirror (or, kubernetes, that ignore it) may get
+	// analysis.mirror; the others refuse it by design (mirror-linkerd-refused).
+	canMirror := true
+	switch p := genProviders[r.IntN(len(genProviders))]; p {
+	case "":
+	case "kubernetes":
 		s.Mesh = "kubernetes"
+	default:
+		spec["provider"] = p
+		canMirror = p == "istio" || p == "gatewayapi"
+		switch p {
+		case "nginx", "skipper":
+			spec["ingressRef"] = map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "name": "podinfo"}
+		case "appmesh":
+			spec["service"].(map[string]any)["meshName"] = "global"
+		}
 	}
 	an := map[string]any{"interval": "1m", "threshold": 1 + r.IntN(3)}
 	switch r.IntN(5) {
@@ -36,7 +59,7 @@ func genScheduler(r *rand.Rand) *schedScenario {
 		an["match"] = []any{map[string]any{"headers": map[string]any{"x-canary": map[string]any{"exact": "insider"}}}}
 	case 1: // blue/green
 		an["iterations"] = 1 + r.IntN(3)
-		if r.IntN(2) == 0 && s.Mesh == "" {
+		if r.IntN(2) == 0 && canMirror {
 			an["mirror"] = true
 		}
 	case 2: // stepWeights
@@ -55,7 +78,7 @@ func genScheduler(r *rand.Rand) *schedScenario {
 	default: // stepWeight
 		an["stepWeight"] = 10 * (1 + r.IntN(3))
 		an["maxWeight"] = 10 * (1 + r.IntN(6))
-		if r.IntN(4) == 0 && s.Mesh == "" {
+		if r.IntN(4) == 0 && canMirror {
 			an["mirror"] = true
 		}
 	}
@@ -105,6 +128,10 @@ func genScheduler(r *rand.Rand) *schedScenario {
 	if len(ms) > 0 {
 		an["metrics"] = ms
 	}
+	if _, ab := an["match"]; ab && (spec["provider"] == "nginx") {
+		// Refused by design (ab-step-weight-promotion-nginx.yaml).
+		delete(an, "stepWeightPromotion")
+	}
 	var hooks []string
 	var hs []any
 	for i, ht := range schedHookTypes {
@@ -120,11 +147,8 @@ func genScheduler(r *rand.Rand) *schedScenario {
 	}
 	canary := map[string]any{"apiVersion": "flagger.app/v1beta1", "kind": "Canary",
 		"metadata": map[string]any{"name": "podinfo", "namespace": "test"},
-		"spec": map[string]any{
-			"targetRef": map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"},
-			"service":   map[string]any{"port": 9898},
-			"analysis":  an,
-		}}
+		"spec": spec}
+	spec["analysis"] = an
 	s.Canary, _ = json.Marshal(canary)
 	n := 4 + r.IntN(13)
 	for i := range n {
@@ -270,15 +294,20 @@ func TestSchedulerGenerated(t *testing.T) {
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Logf("cannot save %s: %v", path, err)
 		}
-		_, srun := diverges(t, small)
 		detail := ""
-		if srun != nil {
-			detail = srun.report(max(srun.firstDivergence(), 0))
+		if run != nil {
+			detail = "as generated:\n" + run.report(max(run.firstDivergence(), 0))
+			for _, p := range run.Problems {
+				detail += "\n" + p
+			}
+		}
+		if sbad, srun := diverges(t, small); !sbad {
+			detail += "\nthe shrunk scenario did not diverge when run again"
+		} else if srun != nil {
+			detail += "\nshrunk:\n" + srun.report(max(srun.firstDivergence(), 0))
 			for _, p := range srun.Problems {
 				detail += "\n" + p
 			}
-		} else if run != nil {
-			detail = run.report(max(run.firstDivergence(), 0))
 		}
 		t.Errorf("case %d diverges from Flagger; shrunk scenario saved to %s:\n%s\n%s", i, path, b, detail)
 		if failures >= 3 {

@@ -132,7 +132,7 @@ func (p *promScript) serve(w http.ResponseWriter, r *http.Request) {
 			ans = "1"
 		}
 	} else {
-		p.unknown = append(p.unknown, q)
+		p.unknown = append(p.unknown, fmt.Sprintf("%q (%s %s, %s)", q, r.Method, r.URL.Path, r.Header.Get("Content-Type")))
 		ans = "error"
 	}
 	p.mu.Unlock()
@@ -214,7 +214,11 @@ func (h *hookScript) serve(w http.ResponseWriter, r *http.Request) {
 	h.calls = append(h.calls, schedHookCall{Name: name, Phase: p.Phase, Message: p.Metadata["eventMessage"], Type: p.Metadata["eventType"]})
 	code, ok := h.codes[name]
 	if !ok {
-		code = h.defs[name]
+		code, ok = h.defs[name]
+	}
+	if !ok {
+		h.broken = append(h.broken, fmt.Sprintf("call to %s, which the canary does not configure", r.URL.Path))
+		code = http.StatusTeapot
 	}
 	w.WriteHeader(code)
 	if code > http.StatusAccepted && code != http.StatusNoContent && !h.empty {
@@ -452,14 +456,18 @@ func runScheduler(t *testing.T, s *schedScenario) *schedRun {
 			fo.Hooks = append(fo.Hooks, c.String())
 		}
 		for _, q := range prom.takeUnknown() {
-			run.Problems = append(run.Problems, fmt.Sprintf("tick %d: Flagger sent a query augur did not render: %q", i+1, q))
+			run.Problems = append(run.Problems, fmt.Sprintf("tick %d: Flagger sent a query augur did not render: %s", i+1, q))
 		}
 		// augur, with the status it returned last time.
 		d, err := eng.Tick(context.Background(), engine.TickRequest{
 			Canary: p.aCanary, Status: st, NewRevision: fc.rev != applied, Now: fixedClock, Checksum: "compat",
 		})
 		if err != nil {
-			run.Problems = append(run.Problems, fmt.Sprintf("tick %d: augur: %v", i+1, err))
+			// A refusal (invalid input) is an outcome: it differs from
+			// Flagger's unless the scenario expects it.
+			run.Flagger = append(run.Flagger, fo)
+			run.Augur = append(run.Augur, tickOutcome{Phase: "refused", Events: []string{err.Error()}, Hooks: hookStrings(hooks.take())})
+			return
 		}
 		st = d.Status
 		if st.Phase == analysis.PhaseInitialized || st.Phase == analysis.PhaseFailed {
@@ -472,11 +480,9 @@ func runScheduler(t *testing.T, s *schedScenario) *schedRun {
 				applied = fc.rev
 			}
 		}
-		for _, c := range hooks.take() {
-			ao.Hooks = append(ao.Hooks, c.String())
-		}
+		ao.Hooks = hookStrings(hooks.take())
 		for _, q := range prom.takeUnknown() {
-			run.Problems = append(run.Problems, fmt.Sprintf("tick %d: augur sent a query it did not plan: %q", i+1, q))
+			run.Problems = append(run.Problems, fmt.Sprintf("tick %d: augur sent a query it did not plan: %s", i+1, q))
 		}
 		hooks.mu.Lock()
 		for _, b := range hooks.broken {
@@ -515,4 +521,12 @@ func checkRun(t *testing.T, s *schedScenario, run *schedRun) {
 			return // the runs differ from here on by design
 		}
 	}
+}
+
+func hookStrings(cs []schedHookCall) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.String())
+	}
+	return out
 }
