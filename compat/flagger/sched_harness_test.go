@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"math/rand/v2"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -102,7 +103,13 @@ func loadScenario(b []byte) (*schedScenario, error) {
 // text is one of the rendered queries (augur's Plan; Flagger must send the
 // very same text), with the tick's scripted answer for that metric.
 type promScript struct {
-	srv     *httptest.Server
+	srv *httptest.Server
+	// url is the address both sides use: the server and a random path
+	// prefix. Other processes on the machine may reach a reused loopback
+	// port (a client of theirs retrying); requests without the prefix are
+	// not ours and are ignored.
+	url     string
+	prefix  string
 	mu      sync.Mutex
 	byQuery map[string]string // query text → metric name
 	answer  map[string]string // metric name → answer
@@ -110,13 +117,18 @@ type promScript struct {
 }
 
 func newPromScript(t *testing.T) *promScript {
-	p := &promScript{byQuery: map[string]string{}}
+	p := &promScript{byQuery: map[string]string{}, prefix: randomPrefix()}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
+	p.url = p.srv.URL + p.prefix
 	t.Cleanup(p.srv.Close)
 	return p
 }
 
 func (p *promScript) serve(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, p.prefix+"/") {
+		http.NotFound(w, r)
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -179,7 +191,10 @@ func (c schedHookCall) String() string {
 // hookScript is the loopback webhook server: /hook/<name> answers the
 // tick's scripted status for that hook.
 type hookScript struct {
-	srv    *httptest.Server
+	srv *httptest.Server
+	// url is the server and a random path prefix (see promScript.url).
+	url    string
+	prefix string
 	mu     sync.Mutex
 	codes  map[string]int
 	defs   map[string]int // defaults by hook name (from the hook's type)
@@ -190,14 +205,19 @@ type hookScript struct {
 }
 
 func newHookScript(t *testing.T) *hookScript {
-	h := &hookScript{}
+	h := &hookScript{prefix: randomPrefix()}
 	h.srv = httptest.NewServer(http.HandlerFunc(h.serve))
+	h.url = h.srv.URL + h.prefix
 	t.Cleanup(h.srv.Close)
 	return h
 }
 
 func (h *hookScript) serve(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(r.URL.Path, "/hook/")
+	name, ours := strings.CutPrefix(r.URL.Path, h.prefix+"/hook/")
+	if !ours {
+		http.NotFound(w, r)
+		return
+	}
 	var p struct {
 		Phase    string            `json:"phase"`
 		Metadata map[string]string `json:"metadata"`
@@ -391,7 +411,7 @@ func runScheduler(t *testing.T, s *schedScenario) *schedRun {
 	t.Helper()
 	prom := newPromScript(t)
 	hooks := newHookScript(t)
-	p, err := prepare(s, prom.srv.URL, hooks.srv.URL)
+	p, err := prepare(s, prom.url, hooks.url)
 	if err != nil {
 		t.Fatalf("scenario: %v", err)
 	}
@@ -404,7 +424,7 @@ func runScheduler(t *testing.T, s *schedScenario) *schedRun {
 	reg := &metrics.Registry{}
 	augurprom.Register(reg)
 	eng, err := engine.New(engine.Options{
-		Registry: reg, MeshProvider: mesh, MetricsServer: prom.srv.URL, Templates: p.aTmpls,
+		Registry: reg, MeshProvider: mesh, MetricsServer: prom.url, Templates: p.aTmpls,
 		Hooks: webhooks.New(webhooks.Options{}),
 	})
 	if err != nil {
@@ -421,7 +441,7 @@ func runScheduler(t *testing.T, s *schedScenario) *schedRun {
 		}
 	}
 
-	fc := newFlaggerCluster(t, p.fCanary, p.fTmpls, mesh, prom.srv.URL)
+	fc := newFlaggerCluster(t, p.fCanary, p.fTmpls, mesh, prom.url)
 	run := &schedRun{}
 	var st analysis.CanaryStatus
 	applied := 0
@@ -529,4 +549,9 @@ func hookStrings(cs []schedHookCall) []string {
 		out = append(out, c.String())
 	}
 	return out
+}
+
+// randomPrefix is a path prefix no other process's client would use.
+func randomPrefix() string {
+	return fmt.Sprintf("/compat-%016x", rand.Uint64())
 }
