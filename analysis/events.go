@@ -95,21 +95,14 @@ func thresholdAlert(failed int) string {
 	return fmt.Sprintf("Failed checks threshold reached %d", failed)
 }
 
-func (n names) deadlineRollback(msg string) string {
-	return "Rolling back " + n.canary() + " progress deadline exceeded " + msg
-}
-
-func deadlineAlert(msg string) string { return "Progress deadline exceeded " + msg }
-
-// promotionFailed is augur's text for Flagger's handleFailedPromotion (the
-// primary exceeded its progress deadline while Promoting or Finalising). The
-// compatibility notes record the behaviour — all traffic to the canary,
-// phase Failed — but not the wording.
+// promotionFailed is Flagger's handleFailedPromotion event (the primary
+// exceeded its progress deadline while Promoting or Finalising), recorded
+// after the readiness error itself.
 func (n names) promotionFailed(msg string) string {
-	return "Promotion of " + n.workload() + " failed, routing all traffic to the canary: " + msg
+	return "Promotion of " + n.workload() + " failed, primary not ready: " + msg
 }
 
-func promotionFailedAlert(msg string) string { return "Canary promotion failed: " + msg }
+func promotionFailedAlert(msg string) string { return "Promotion failed, primary not ready: " + msg }
 
 func (n names) advanceWeight(w int) string {
 	return fmt.Sprintf("Advance %s canary weight %d", n.canary(), w)

@@ -211,14 +211,24 @@ func (t *tick) run() {
 		t.reason("A new revision was detected during the analysis (phase %s): all traffic goes back to the primary and the analysis restarts from weight 0 with no failed checks.", phase)
 		return
 	}
-	canaryDeadline := r.DeadlineExceeded && !primaryDeadline
 	if r.CanaryNotReady && !r.DeadlineExceeded {
 		t.event(warning(t.n.readinessMessage(r, false, false)))
 		t.hold("The canary workload is not ready yet (retriable): the tick ends without counting a failed check.")
 		return
 	}
+	if r.DeadlineExceeded && !primaryDeadline {
+		// Flagger's IsCanaryReady error: the error is the event, and a
+		// non-retriable one rolls back at once, before skipAnalysis and
+		// whatever the phase (its "Rolling back … progress deadline
+		// exceeded" branch is unreachable in v1.44.0; compat sched
+		// progress-deadline).
+		t.event(warning(t.n.readinessMessage(r, false, true)))
+		t.reason("The canary exceeded its progress deadline (non-retriable): Flagger rolls back at once, whatever the phase (%s) and the failed checks (%d of threshold %d).", phase, t.st.FailedChecks, t.a.GetThreshold())
+		t.rollback()
+		return
+	}
 	if skip {
-		t.skipAnalysis(canaryDeadline)
+		t.skipAnalysis()
 		return
 	}
 	// Rollback hooks run in Progressing and WaitingPromotion only. Flagger's
@@ -234,27 +244,13 @@ func (t *tick) run() {
 	}
 	switch phase {
 	case PhasePromoting:
-		if canaryDeadline {
-			t.reason("The canary exceeded its progress deadline, but the canary is being promoted, so Flagger carries on.")
-		}
 		t.promotionShift()
 		return
 	case PhaseFinalising:
-		if canaryDeadline {
-			t.reason("The canary exceeded its progress deadline, but the promotion is finishing, so Flagger carries on.")
-		}
 		t.finalise()
 		return
 	}
 	threshold := t.a.GetThreshold()
-	if canaryDeadline {
-		msg := t.n.readinessMessage(r, false, true)
-		t.event(warning(t.n.deadlineRollback(msg)))
-		t.alert(SeverityError, deadlineAlert(msg))
-		t.reason("The canary exceeded its progress deadline (non-retriable): rolling back regardless of failed checks (%d of threshold %d).", t.st.FailedChecks, threshold)
-		t.rollback()
-		return
-	}
 	if t.st.FailedChecks >= threshold {
 		t.reason("Failed checks %d reached the threshold %d on an earlier tick: rolling back.", t.st.FailedChecks, threshold)
 		t.rollback()
@@ -274,18 +270,19 @@ func (t *tick) primaryNotReady(deadline bool) {
 		t.hold("The primary workload is not ready yet (retriable): the tick ends without counting a failed check.")
 		return
 	}
+	t.event(warning(msg))
 	if inPhase(t.st.Phase, PhasePromoting, PhaseFinalising) {
 		t.event(warning(t.n.promotionFailed(msg)))
 		t.alert(SeverityError, promotionFailedAlert(msg))
 		t.route(100, false)
 		t.syncStatus(PhaseFailed)
+		// Flagger stores the weight that matches the routing.
+		t.st.CanaryWeight = 100
 		t.post = PhaseFailed
 		t.action = ActionRollback
 		t.reason("The promoted primary exceeded its progress deadline during %s: the promotion failed, so all traffic goes to the canary (the only healthy copy of the new revision) and the canary is marked Failed.", t.in.Status.Phase)
 		return
 	}
-	t.event(warning(t.n.deadlineRollback(msg)))
-	t.alert(SeverityError, deadlineAlert(msg))
 	t.reason("The primary exceeded its progress deadline (non-retriable): rolling back regardless of failed checks.")
 	t.rollback()
 }
@@ -325,15 +322,7 @@ func (t *tick) checkCanaryStatus() bool {
 	return false
 }
 
-func (t *tick) skipAnalysis(canaryDeadline bool) {
-	if canaryDeadline {
-		msg := t.n.readinessMessage(t.in.Readiness, false, true)
-		t.event(warning(t.n.deadlineRollback(msg)))
-		t.alert(SeverityError, deadlineAlert(msg))
-		t.reason("Analysis is skipped, but the canary exceeded its progress deadline: rolling back.")
-		t.rollback()
-		return
-	}
+func (t *tick) skipAnalysis() {
 	t.route(0, false)
 	t.event(normal(t.n.copying()))
 	t.setPhase(PhaseSucceeded, t.iterations())

@@ -227,6 +227,25 @@ func (fc *flaggerCluster) sync(t *testing.T) {
 	}
 }
 
+// exceedDeadline puts a Deployment into a stuck rollout: its Progressing
+// condition says ProgressDeadlineExceeded (what Kubernetes' deployment
+// controller writes), no replica available.
+func (fc *flaggerCluster) exceedDeadline(t *testing.T, name string) {
+	t.Helper()
+	ctx := context.Background()
+	d, err := fc.kube.AppsV1().Deployments(fc.ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Status = appsv1.DeploymentStatus{Replicas: 1, UpdatedReplicas: 1, Conditions: []appsv1.DeploymentCondition{
+		{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse, Reason: "ProgressDeadlineExceeded"},
+		{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionFalse, Reason: "MinimumReplicasUnavailable", LastUpdateTime: metav1.Now()},
+	}}
+	if _, err := fc.kube.AppsV1().Deployments(fc.ns).UpdateStatus(ctx, d, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // tick runs one advanceCanary and returns the canary's status after it and
 // the events recorded during it.
 func (fc *flaggerCluster) tick(t *testing.T) (flaggerv1.CanaryStatus, []syncEvent) {

@@ -27,7 +27,7 @@ var genProviders = []string{"", "", "", "istio", "kubernetes", "kubernetes", "li
 // stepWeightPromotion) on one of genProviders, some of the four
 // metric paths, some webhooks, and 4–16 ticks of random metric answers
 // (passing, failing, at the bounds, no values, HTTP errors, NaN), hook
-// answers (never an empty failure body: that difference is deliberate and
+// answers, progress deadlines (never an empty failure body: that difference is deliberate and
 // shown by webhook-empty-body.yaml) and new revisions.
 func genScheduler(r *rand.Rand) *schedScenario {
 	s := &schedScenario{Doc: "generated", Metrics: map[string]string{}}
@@ -153,6 +153,11 @@ func genScheduler(r *rand.Rand) *schedScenario {
 	n := 4 + r.IntN(13)
 	for i := range n {
 		tk := schedTick{NewRevision: i == 0 || r.IntN(20) == 0}
+		if i > 0 && r.IntN(30) == 0 {
+			tk.CanaryDeadline = true
+		} else if i > 0 && r.IntN(30) == 0 {
+			tk.PrimaryDeadline = true
+		}
 		for _, m := range used {
 			if r.IntN(4) != 0 {
 				continue

@@ -60,7 +60,12 @@ type schedScenario struct {
 
 // schedTick is one analysis interval's inputs.
 type schedTick struct {
-	NewRevision bool              `json:"newRevision,omitempty"`
+	NewRevision bool `json:"newRevision,omitempty"`
+	// CanaryDeadline and PrimaryDeadline make that Deployment exceed its
+	// progress deadline during this tick (Flagger reads the Deployment's
+	// conditions; augur gets the same as its readiness input).
+	CanaryDeadline  bool              `json:"canaryDeadline,omitempty"`
+	PrimaryDeadline bool              `json:"primaryDeadline,omitempty"`
 	Metrics     map[string]string `json:"metrics,omitempty"`
 	Hooks       map[string]int    `json:"hooks,omitempty"`
 }
@@ -466,6 +471,12 @@ func runScheduler(t *testing.T, s *schedScenario) *schedRun {
 			fst, fev = fc.tick(t)
 		} else {
 			fc.makeReady(t)
+			if s.Ticks[i].CanaryDeadline {
+				fc.exceedDeadline(t, fc.target)
+			}
+			if s.Ticks[i].PrimaryDeadline {
+				fc.exceedDeadline(t, fc.target+"-primary")
+			}
 			fst, fev = fc.tick(t)
 		}
 		fo := tickOutcome{Phase: string(fst.Phase), CanaryWeight: fst.CanaryWeight, FailedChecks: fst.FailedChecks, Iterations: fst.Iterations}
@@ -479,8 +490,15 @@ func runScheduler(t *testing.T, s *schedScenario) *schedRun {
 			run.Problems = append(run.Problems, fmt.Sprintf("tick %d: Flagger sent a query augur did not render: %s", i+1, q))
 		}
 		// augur, with the status it returned last time.
+		var ready analysis.Readiness
+		if i >= 0 {
+			ready.CanaryNotReady = s.Ticks[i].CanaryDeadline
+			ready.PrimaryNotReady = s.Ticks[i].PrimaryDeadline
+			ready.DeadlineExceeded = ready.CanaryNotReady || ready.PrimaryNotReady
+		}
 		d, err := eng.Tick(context.Background(), engine.TickRequest{
 			Canary: p.aCanary, Status: st, NewRevision: fc.rev != applied, Now: fixedClock, Checksum: "compat",
+			Readiness: ready,
 		})
 		if err != nil {
 			// A refusal (invalid input) is an outcome: it differs from
