@@ -147,7 +147,7 @@ func genScheduler(r *rand.Rand) *schedScenario {
 	}
 	canary := map[string]any{"apiVersion": "flagger.app/v1beta1", "kind": "Canary",
 		"metadata": map[string]any{"name": "podinfo", "namespace": "test"},
-		"spec": spec}
+		"spec":     spec}
 	spec["analysis"] = an
 	s.Canary, _ = json.Marshal(canary)
 	n := 4 + r.IntN(13)

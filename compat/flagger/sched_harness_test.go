@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -66,8 +66,8 @@ type schedTick struct {
 	// conditions; augur gets the same as its readiness input).
 	CanaryDeadline  bool              `json:"canaryDeadline,omitempty"`
 	PrimaryDeadline bool              `json:"primaryDeadline,omitempty"`
-	Metrics     map[string]string `json:"metrics,omitempty"`
-	Hooks       map[string]int    `json:"hooks,omitempty"`
+	Metrics         map[string]string `json:"metrics,omitempty"`
+	Hooks           map[string]int    `json:"hooks,omitempty"`
 }
 
 // answers are one tick's scripted answers.
