@@ -246,6 +246,23 @@ func (fc *flaggerCluster) exceedDeadline(t *testing.T, name string) {
 	}
 }
 
+// suspend sets the Canary's spec.suspend (when it changes).
+func (fc *flaggerCluster) suspend(t *testing.T, on bool) {
+	t.Helper()
+	ctx := context.Background()
+	cd, err := fc.fl.FlaggerV1beta1().Canaries(fc.ns).Get(ctx, fc.name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cd.Spec.Suspend == on {
+		return
+	}
+	cd.Spec.Suspend = on
+	if _, err := fc.fl.FlaggerV1beta1().Canaries(fc.ns).Update(ctx, cd, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // tick runs one advanceCanary and returns the canary's status after it and
 // the events recorded during it.
 func (fc *flaggerCluster) tick(t *testing.T) (flaggerv1.CanaryStatus, []syncEvent) {

@@ -53,6 +53,9 @@ type schedScenario struct {
 	// they say why): Flagger's event then ends in an empty error, augur's
 	// names the status, a deliberate difference (docs/compatibility.md).
 	EmptyBodies bool `json:"emptyBodies,omitempty"`
+	// mutateAugur, when set, changes augur's copy of the Canary (the
+	// harness's own test: a divergence must be caught).
+	mutateAugur func(*analysis.Canary)
 	// Expect lists the deliberate differences this scenario shows on purpose
 	// (docs/compatibility.md): tick index → the difference's text.
 	Expect map[int]string `json:"expect,omitempty"`
@@ -64,8 +67,11 @@ type schedTick struct {
 	// CanaryDeadline and PrimaryDeadline make that Deployment exceed its
 	// progress deadline during this tick (Flagger reads the Deployment's
 	// conditions; augur gets the same as its readiness input).
-	CanaryDeadline  bool              `json:"canaryDeadline,omitempty"`
-	PrimaryDeadline bool              `json:"primaryDeadline,omitempty"`
+	CanaryDeadline  bool `json:"canaryDeadline,omitempty"`
+	PrimaryDeadline bool `json:"primaryDeadline,omitempty"`
+	// Suspend sets spec.suspend for this tick (the Canary is edited before
+	// the tick and the flag cleared on the next one).
+	Suspend bool `json:"suspend,omitempty"`
 	Metrics         map[string]string `json:"metrics,omitempty"`
 	Hooks           map[string]int    `json:"hooks,omitempty"`
 }
@@ -446,6 +452,9 @@ func runScheduler(t *testing.T, s *schedScenario) *schedRun {
 		}
 	}
 
+	if s.mutateAugur != nil {
+		s.mutateAugur(&p.aCanary)
+	}
 	fc := newFlaggerCluster(t, p.fCanary, p.fTmpls, mesh, prom.url)
 	run := &schedRun{}
 	var st analysis.CanaryStatus
@@ -458,6 +467,10 @@ func runScheduler(t *testing.T, s *schedScenario) *schedRun {
 		if i >= 0 && s.Ticks[i].NewRevision {
 			fc.newRevision(t)
 		}
+		suspend := i >= 0 && s.Ticks[i].Suspend
+		fc.suspend(t, suspend)
+		aCanary := p.aCanary
+		aCanary.Spec.Suspend = suspend
 		// Flagger.
 		var fst flaggerv1.CanaryStatus
 		var fev []syncEvent
@@ -465,10 +478,15 @@ func runScheduler(t *testing.T, s *schedScenario) *schedRun {
 			// Initialisation: the first tick creates the primary, which
 			// is ready one tick later, as in a cluster.
 			fc.sync(t)
-			fc.tick(t)
-			hooks.take()
-			fc.makeReady(t)
 			fst, fev = fc.tick(t)
+			if fst.Phase != flaggerv1.CanaryPhaseInitialized {
+				// The primary Flagger created is not ready yet (with
+				// skipAnalysis it is not waited for): augur's one
+				// initialising tick is Flagger's tick once it is.
+				hooks.take()
+				fc.makeReady(t)
+				fst, fev = fc.tick(t)
+			}
 		} else {
 			fc.makeReady(t)
 			if s.Ticks[i].CanaryDeadline {
@@ -497,7 +515,7 @@ func runScheduler(t *testing.T, s *schedScenario) *schedRun {
 			ready.DeadlineExceeded = ready.CanaryNotReady || ready.PrimaryNotReady
 		}
 		d, err := eng.Tick(context.Background(), engine.TickRequest{
-			Canary: p.aCanary, Status: st, NewRevision: fc.rev != applied, Now: fixedClock, Checksum: "compat",
+			Canary: aCanary, Status: st, NewRevision: fc.rev != applied, Now: fixedClock, Checksum: "compat",
 			Readiness: ready,
 		})
 		if err != nil {
