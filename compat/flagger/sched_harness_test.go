@@ -71,9 +71,9 @@ type schedTick struct {
 	PrimaryDeadline bool `json:"primaryDeadline,omitempty"`
 	// Suspend sets spec.suspend for this tick (the Canary is edited before
 	// the tick and the flag cleared on the next one).
-	Suspend bool `json:"suspend,omitempty"`
-	Metrics         map[string]string `json:"metrics,omitempty"`
-	Hooks           map[string]int    `json:"hooks,omitempty"`
+	Suspend bool              `json:"suspend,omitempty"`
+	Metrics map[string]string `json:"metrics,omitempty"`
+	Hooks   map[string]int    `json:"hooks,omitempty"`
 }
 
 // answers are one tick's scripted answers.
