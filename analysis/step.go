@@ -195,7 +195,11 @@ func (t *tick) run() {
 	skip := t.c.SkipAnalysis()
 	r := in.Readiness
 	promoting := inPhase(phase, PhasePromoting, PhaseFinalising)
-	primaryDeadline := !skip && r.DeadlineExceeded && (r.PrimaryNotReady || (!r.CanaryNotReady && promoting))
+	// A deadline belongs to the primary when the primary is the one not
+	// ready (or, naming neither, while promoting); Flagger checks the
+	// primary only when the analysis is not skipped.
+	primaryFlagged := r.PrimaryNotReady || (!r.CanaryNotReady && promoting)
+	primaryDeadline := !skip && r.DeadlineExceeded && primaryFlagged
 	if !skip && (primaryDeadline || r.PrimaryNotReady) {
 		t.primaryNotReady(primaryDeadline)
 		return
@@ -216,7 +220,7 @@ func (t *tick) run() {
 		t.hold("The canary workload is not ready yet (retriable): the tick ends without counting a failed check.")
 		return
 	}
-	if r.DeadlineExceeded && !primaryDeadline {
+	if r.DeadlineExceeded && !primaryDeadline && (r.CanaryNotReady || !primaryFlagged) {
 		// Flagger's IsCanaryReady error: the error is the event, and a
 		// non-retriable one rolls back at once, before skipAnalysis and
 		// whatever the phase (its "Rolling back … progress deadline

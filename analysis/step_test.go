@@ -299,6 +299,20 @@ func TestStep(t *testing.T) {
 				PostRollout: PhaseSucceeded},
 		},
 		{
+			// Flagger does not check the primary when the analysis is
+			// skipped (compat sched, found by TestSchedulerGenerated).
+			name:   "skipAnalysis ignores a primary past its deadline",
+			canary: func(c *Canary) { c.Spec.SkipAnalysis = true },
+			in: func(in *Input) {
+				in.Status = CanaryStatus{Phase: PhaseProgressing}
+				in.Readiness = Readiness{PrimaryNotReady: true, DeadlineExceeded: true}
+			},
+			want: outcome{Action: ActionPromote, Status: CanaryStatus{Phase: PhaseSucceeded, LastTransitionTime: ltt}, Weights: w(100, 0),
+				Events:      []Event{nev("Copying podinfo.test template spec to podinfo-primary.test"), nev("Promotion completed! Canary analysis was skipped for podinfo.test")},
+				Alerts:      []AlertMessage{{SeverityInfo, "Canary analysis was skipped, promotion finished."}},
+				PostRollout: PhaseSucceeded},
+		},
+		{
 			name:   "skipAnalysis still rolls back a canary past its deadline",
 			canary: func(c *Canary) { c.Spec.SkipAnalysis = true },
 			in: func(in *Input) {

@@ -27,7 +27,7 @@ var genProviders = []string{"", "", "", "istio", "kubernetes", "kubernetes", "li
 // stepWeightPromotion) on one of genProviders, some of the four
 // metric paths, some webhooks, and 4–16 ticks of random metric answers
 // (passing, failing, at the bounds, no values, HTTP errors, NaN), hook
-// answers, progress deadlines (never an empty failure body: that difference is deliberate and
+// answers, progress deadlines, suspended ticks, skipAnalysis (never an empty failure body: that difference is deliberate and
 // shown by webhook-empty-body.yaml) and new revisions.
 func genScheduler(r *rand.Rand) *schedScenario {
 	s := &schedScenario{Doc: "generated", Metrics: map[string]string{}}
@@ -84,6 +84,9 @@ func genScheduler(r *rand.Rand) *schedScenario {
 	}
 	if r.IntN(4) == 0 {
 		an["stepWeightPromotion"] = 10 * (1 + r.IntN(5))
+	}
+	if r.IntN(15) == 0 {
+		spec["skipAnalysis"] = true
 	}
 	var ms []any
 	type metric struct {
@@ -153,6 +156,9 @@ func genScheduler(r *rand.Rand) *schedScenario {
 	n := 4 + r.IntN(13)
 	for i := range n {
 		tk := schedTick{NewRevision: i == 0 || r.IntN(20) == 0}
+		if i > 0 && r.IntN(25) == 0 {
+			tk.Suspend = true
+		}
 		if i > 0 && r.IntN(30) == 0 {
 			tk.CanaryDeadline = true
 		} else if i > 0 && r.IntN(30) == 0 {

@@ -525,10 +525,13 @@ func runScheduler(t *testing.T, s *schedScenario) *schedRun {
 			run.Augur = append(run.Augur, tickOutcome{Phase: "refused", Events: []string{err.Error()}, Hooks: hookStrings(hooks.take())})
 			return
 		}
-		st = d.Status
-		if st.Phase == analysis.PhaseInitialized || st.Phase == analysis.PhaseFailed {
+		// Flagger's status.lastAppliedSpec moves to the current revision
+		// when a status sync initialises, fails or (below) starts or
+		// restarts the analysis: the driver's NewRevision follows it.
+		if (d.Status.Phase != st.Phase && d.Status.Phase == analysis.PhaseInitialized) || d.Action == analysis.ActionRollback {
 			applied = fc.rev
 		}
+		st = d.Status
 		ao := tickOutcome{Phase: string(st.Phase), CanaryWeight: st.CanaryWeight, FailedChecks: st.FailedChecks, Iterations: st.Iterations}
 		for _, e := range d.Events {
 			ao.Events = append(ao.Events, string(e.Type)+": "+e.Message)
