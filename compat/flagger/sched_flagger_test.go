@@ -91,7 +91,24 @@ type flaggerCluster struct {
 	name   string
 	ns     string
 	target string
+	kind   string
 	rev    int
+}
+
+// targetObject is the target at the current revision: a Deployment, or for
+// a Service target a Service whose selector names the revision.
+func (fc *flaggerCluster) targetObject() runtime.Object {
+	if fc.kind != "Service" {
+		return fc.deployment()
+	}
+	return &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: metav1.ObjectMeta{Name: fc.target, Namespace: fc.ns},
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app": fmt.Sprintf("%s-v%d", fc.target, fc.rev)},
+			Ports:    []corev1.ServicePort{{Name: "http", Port: 9898, Protocol: corev1.ProtocolTCP}},
+		},
+	}
 }
 
 // newFlaggerCluster builds the controller the way Flagger's main does
@@ -106,7 +123,8 @@ func newFlaggerCluster(t *testing.T, cd *flaggerv1.Canary, tmpls []*flaggerv1.Me
 	fl := fakeflagger.NewSimpleClientset(objs...)
 	statusSubresource(fl)
 	fc := &flaggerCluster{fl: fl, events: &syncRecorder{}, name: cd.Name, ns: cd.Namespace, target: cd.Spec.TargetRef.Name}
-	kobjs := []runtime.Object{fc.deployment()}
+	fc.kind = cd.Spec.TargetRef.Kind
+	kobjs := []runtime.Object{fc.targetObject()}
 	if ref := cd.Spec.IngressRef; ref != nil {
 		kobjs = append(kobjs, ingress(ref.Name, cd.Namespace, cd.Spec.TargetRef.Name, int32(cd.Spec.Service.Port)))
 	}
@@ -190,8 +208,12 @@ func readyStatus() appsv1.DeploymentStatus {
 func (fc *flaggerCluster) newRevision(t *testing.T) {
 	t.Helper()
 	fc.rev++
-	d := fc.deployment()
-	_, err := fc.kube.AppsV1().Deployments(fc.ns).Update(context.Background(), d, metav1.UpdateOptions{})
+	var err error
+	if fc.kind == "Service" {
+		_, err = fc.kube.CoreV1().Services(fc.ns).Update(context.Background(), fc.targetObject().(*corev1.Service), metav1.UpdateOptions{})
+	} else {
+		_, err = fc.kube.AppsV1().Deployments(fc.ns).Update(context.Background(), fc.deployment(), metav1.UpdateOptions{})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,11 @@ var schedHookTypes = []string{"confirm-rollout", "pre-rollout", "rollout", "conf
 var genProviders = []string{"", "", "", "istio", "kubernetes", "kubernetes", "linkerd", "smi", "contour", "gloo",
 	"traefik", "kuma", "gatewayapi", "osm", "nginx", "skipper", "appmesh"}
 
+// genMeshes are global mesh providers set beside a spec.provider (Flagger's
+// provider-string rule: a global linkerd decides the observer, crossover's
+// own metrics).
+var genMeshes = []string{"istio", "linkerd", "smi:crossover", "kubernetes", "contour", "osm"}
+
 // genScheduler builds a random scenario: a strategy (canary with stepWeight
 // or stepWeights, A/B, blue/green, with or without mirroring and
 // stepWeightPromotion) on one of genProviders, some of the four
@@ -37,20 +42,32 @@ func genScheduler(r *rand.Rand) *schedScenario {
 	}
 	// Routers that can mirror (or, kubernetes, that ignore it) may get
 	// analysis.mirror; the others refuse it by design (mirror-linkerd-refused).
-	canMirror := true
-	switch p := genProviders[r.IntN(len(genProviders))]; p {
-	case "":
-	case "kubernetes":
-		s.Mesh = "kubernetes"
-	default:
-		spec["provider"] = p
-		canMirror = p == "istio" || p == "gatewayapi"
-		switch p {
-		case "nginx", "skipper":
-			spec["ingressRef"] = map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "name": "podinfo"}
-		case "appmesh":
-			spec["service"].(map[string]any)["meshName"] = "global"
+	// The router is spec.provider, else the global mesh provider (which
+	// also decides the builtin metrics' observer in some combinations).
+	router := genProviders[r.IntN(len(genProviders))]
+	if router != "" && r.IntN(3) == 0 {
+		s.Mesh = router
+	} else if router != "" {
+		spec["provider"] = router
+		if r.IntN(3) == 0 {
+			s.Mesh = genMeshes[r.IntN(len(genMeshes))]
 		}
+	}
+	if router == "" {
+		router = "istio"
+	}
+	canMirror := router == "istio" || router == "gatewayapi" || router == "kubernetes"
+	switch router {
+	case "nginx", "skipper":
+		spec["ingressRef"] = map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "name": "podinfo"}
+	case "appmesh":
+		spec["service"].(map[string]any)["meshName"] = "global"
+	}
+	// A Service target (Flagger's ServiceController: always ready, so no
+	// progress deadlines).
+	serviceTarget := r.IntN(8) == 0 && router != "nginx" && router != "skipper" && router != "appmesh"
+	if serviceTarget {
+		spec["targetRef"] = map[string]any{"apiVersion": "v1", "kind": "Service", "name": "podinfo"}
 	}
 	an := map[string]any{"interval": "1m", "threshold": 1 + r.IntN(3)}
 	switch r.IntN(5) {
@@ -131,7 +148,7 @@ func genScheduler(r *rand.Rand) *schedScenario {
 	if len(ms) > 0 {
 		an["metrics"] = ms
 	}
-	if _, ab := an["match"]; ab && (spec["provider"] == "nginx") {
+	if _, ab := an["match"]; ab && router == "nginx" {
 		// Refused by design (ab-step-weight-promotion-nginx.yaml).
 		delete(an, "stepWeightPromotion")
 	}
@@ -159,9 +176,9 @@ func genScheduler(r *rand.Rand) *schedScenario {
 		if i > 0 && r.IntN(25) == 0 {
 			tk.Suspend = true
 		}
-		if i > 0 && r.IntN(30) == 0 {
+		if i > 0 && !serviceTarget && r.IntN(30) == 0 {
 			tk.CanaryDeadline = true
-		} else if i > 0 && r.IntN(30) == 0 {
+		} else if i > 0 && !serviceTarget && r.IntN(30) == 0 {
 			tk.PrimaryDeadline = true
 		}
 		for _, m := range used {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -563,6 +564,9 @@ func runScheduler(t *testing.T, s *schedScenario) *schedRun {
 // the scenario's expected differences.
 func checkRun(t *testing.T, s *schedScenario, run *schedRun) {
 	t.Helper()
+	if os.Getenv("AUGUR_COMPAT_REPORT") != "" {
+		t.Logf("both sides tick by tick:\n%s", run.report(len(run.Flagger)-1))
+	}
 	for _, p := range run.Problems {
 		t.Error(p)
 	}

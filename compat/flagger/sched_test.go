@@ -31,9 +31,6 @@ func TestSchedulerScenarios(t *testing.T) {
 			}
 			run := runScheduler(t, s)
 			checkRun(t, s, run)
-			if testing.Verbose() {
-				t.Logf("%s", run.report(len(run.Flagger)-1))
-			}
 		})
 	}
 }
