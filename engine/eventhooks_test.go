@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -103,6 +104,20 @@ func TestTickRefusesMirrorWithoutAMirroringRouter(t *testing.T) {
 	_, err := eng.Tick(context.Background(), engine.TickRequest{Canary: c, Status: analysis.CanaryStatus{Phase: analysis.PhaseProgressing}})
 	if !errors.Is(err, analysis.ErrMirrorUnsupported) || !strings.Contains(err.Error(), `provider "linkerd"`) {
 		t.Fatalf("Tick error %v, want ErrMirrorUnsupported naming linkerd", err)
+	}
+}
+
+// TestTickRefusesStepwisePromotionOfAnABCanaryOnNginx: Flagger would repeat
+// the first promotion step forever (compat sched ab-step-weight-promotion-nginx).
+func TestTickRefusesStepwisePromotionOfAnABCanaryOnNginx(t *testing.T) {
+	eng, _ := engine.New(engine.Options{Registry: fakeRegistry(&metricstest.Provider{}), MeshProvider: "nginx"})
+	c := canaryWith(0)
+	c.Spec.Analysis.Iterations = 3
+	c.Spec.Analysis.StepWeightPromotion = 30
+	c.Spec.Analysis.Match = []json.RawMessage{json.RawMessage(`{"headers":{"x":{"exact":"y"}}}`)}
+	_, err := eng.Tick(context.Background(), engine.TickRequest{Canary: c, Status: analysis.CanaryStatus{Phase: analysis.PhasePromoting}})
+	if !errors.Is(err, analysis.ErrPromotionStepsUnsupported) || !strings.Contains(err.Error(), `provider "nginx"`) {
+		t.Fatalf("Tick error %v, want ErrPromotionStepsUnsupported naming nginx", err)
 	}
 }
 
