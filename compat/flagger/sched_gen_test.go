@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/augurproj/augur/analysis"
 )
 
 // schedHookTypes are the webhook types a generated canary may use.
@@ -234,6 +236,7 @@ func shrink(t *testing.T, s *schedScenario) *schedScenario {
 		b, _ := json.Marshal(x)
 		var y schedScenario
 		_ = json.Unmarshal(b, &y)
+		y.mutateAugur = x.mutateAugur
 		return &y
 	}
 	try := func(c *schedScenario) bool {
@@ -343,4 +346,51 @@ func TestSchedulerGenerated(t *testing.T) {
 		}
 	}
 	t.Logf("%d generated scenarios identical to Flagger tick by tick", n-failures)
+}
+
+// TestSchedulerShrink is the shrinker's own test: a generated scenario with a
+// planted difference (augur is told maxWeight 90 where Flagger has 50, so
+// they part when Flagger promotes at 50) shrinks to a scenario that still
+// diverges, with no webhooks, no metrics and no per-tick answers left.
+func TestSchedulerShrink(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	var s *schedScenario
+	for s == nil {
+		g := genScheduler(r)
+		var obj map[string]any
+		_ = json.Unmarshal(g.Canary, &obj)
+		spec := obj["spec"].(map[string]any)
+		an := spec["analysis"].(map[string]any)
+		if _, ok := an["stepWeight"]; !ok || spec["provider"] != nil || g.Mesh != "" || spec["skipAnalysis"] != nil || len(g.Ticks) < 10 {
+			continue
+		}
+		an["stepWeight"], an["maxWeight"] = 10, 50
+		delete(an, "mirror")
+		g.Canary, _ = json.Marshal(obj)
+		g.Ticks = append(g.Ticks, make([]schedTick, 10)...) // room to reach maxWeight
+		s = g
+	}
+	s.mutateAugur = func(c *analysis.Canary) { c.Spec.Analysis.MaxWeight = 90 }
+	if bad, _ := diverges(t, s); !bad {
+		t.Fatal("the planted difference did not show")
+	}
+	small := shrink(t, s)
+	if bad, _ := diverges(t, small); !bad {
+		t.Fatal("the shrunk scenario no longer diverges")
+	}
+	var obj map[string]any
+	_ = json.Unmarshal(small.Canary, &obj)
+	an := obj["spec"].(map[string]any)["analysis"].(map[string]any)
+	if an["webhooks"] != nil || an["metrics"] != nil {
+		t.Errorf("shrunk scenario keeps webhooks or metrics: %s", small.Canary)
+	}
+	for i, tk := range small.Ticks {
+		if tk.Metrics != nil || tk.Hooks != nil {
+			t.Errorf("shrunk tick %d keeps answers: %+v", i, tk)
+		}
+	}
+	if n := len(small.Ticks); n >= len(s.Ticks) {
+		t.Errorf("shrunk to %d ticks from %d", n, len(s.Ticks))
+	}
+	t.Logf("shrunk from %d ticks to %d", len(s.Ticks), len(small.Ticks))
 }
