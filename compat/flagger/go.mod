@@ -12,6 +12,8 @@ require (
 	k8s.io/api v0.37.1
 	k8s.io/apimachinery v0.37.1
 	k8s.io/client-go v0.37.1
+	knative.dev/pkg v0.0.0-20260531000007-52dbd5ece63f
+	knative.dev/serving v0.49.1
 	sigs.k8s.io/yaml v1.6.0
 )
 
@@ -113,8 +115,6 @@ require (
 	k8s.io/metrics v0.36.2 // indirect
 	k8s.io/utils v0.0.0-20260626114624-be93311217bd // indirect
 	knative.dev/networking v0.0.0-20260529061306-c8de379770b9 // indirect
-	knative.dev/pkg v0.0.0-20260531000007-52dbd5ece63f // indirect
-	knative.dev/serving v0.49.1 // indirect
 	sigs.k8s.io/json v0.0.0-20250730193827-2d320260d730 // indirect
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2 // indirect

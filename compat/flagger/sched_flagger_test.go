@@ -27,6 +27,9 @@ import (
 	"github.com/fluxcd/flagger/pkg/metrics/observers"
 	"github.com/fluxcd/flagger/pkg/notifier"
 	"github.com/fluxcd/flagger/pkg/router"
+	duckv1 "knative.dev/pkg/apis/duck/v1"
+	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
+	knfake "knative.dev/serving/pkg/client/clientset/versioned/fake"
 )
 
 // flaggerAdvance is Flagger's own scheduler tick, (*Controller).advanceCanary
@@ -86,6 +89,7 @@ var registryMu sync.Mutex
 type flaggerCluster struct {
 	ctrl   *controller.Controller
 	kube   *fake.Clientset
+	kn     *knfake.Clientset
 	fl     *fakeflagger.Clientset
 	events *syncRecorder
 	name   string
@@ -93,6 +97,41 @@ type flaggerCluster struct {
 	target string
 	kind   string
 	rev    int
+	// knative: the target is a Knative Service (its revisions are the
+	// canary's revisions).
+	knative bool
+}
+
+// knativeRevision creates the Knative Revision of the current revision,
+// ready, and makes it the Service's latest created revision (creating the
+// Service on the first call).
+func (fc *flaggerCluster) knativeRevision(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	fc.knative = true
+	name := fmt.Sprintf("%s-%05d", fc.target, fc.rev+1)
+	rev := &servingv1.Revision{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: fc.ns},
+		Status: servingv1.RevisionStatus{Status: duckv1.Status{Conditions: duckv1.Conditions{
+			{Type: servingv1.RevisionConditionReady, Status: corev1.ConditionTrue},
+		}}},
+	}
+	if _, err := fc.kn.ServingV1().Revisions(fc.ns).Create(ctx, rev, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := fc.kn.ServingV1().Services(fc.ns).Get(ctx, fc.target, metav1.GetOptions{})
+	if err != nil {
+		svc = &servingv1.Service{ObjectMeta: metav1.ObjectMeta{Name: fc.target, Namespace: fc.ns}}
+		svc.Status.LatestCreatedRevisionName = name
+		if _, err := fc.kn.ServingV1().Services(fc.ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	svc.Status.LatestCreatedRevisionName = name
+	if _, err := fc.kn.ServingV1().Services(fc.ns).UpdateStatus(ctx, svc, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // targetObject is the target at the current revision: a Deployment, or for
@@ -124,11 +163,34 @@ func newFlaggerCluster(t *testing.T, cd *flaggerv1.Canary, tmpls []*flaggerv1.Me
 	statusSubresource(fl)
 	fc := &flaggerCluster{fl: fl, events: &syncRecorder{}, name: cd.Name, ns: cd.Namespace, target: cd.Spec.TargetRef.Name}
 	fc.kind = cd.Spec.TargetRef.Kind
-	kobjs := []runtime.Object{fc.targetObject()}
+	var kobjs []runtime.Object
+	if !cd.Spec.TargetRef.IsKnativeService() {
+		kobjs = append(kobjs, fc.targetObject())
+	}
 	if ref := cd.Spec.IngressRef; ref != nil {
 		kobjs = append(kobjs, ingress(ref.Name, cd.Namespace, cd.Spec.TargetRef.Name, int32(cd.Spec.Service.Port)))
 	}
 	fc.kube = fake.NewSimpleClientset(kobjs...)
+	fc.kn = knfake.NewSimpleClientset()
+	// Knative's own controller reports the routed traffic in the status;
+	// emulate it: every Service update's spec.traffic becomes its
+	// status.traffic.
+	fc.kn.PrependReactor("update", "services", func(action k8stesting.Action) (bool, runtime.Object, error) {
+		ua, ok := action.(k8stesting.UpdateAction)
+		if !ok || ua.GetSubresource() == "status" {
+			return false, nil, nil
+		}
+		if svc, ok := ua.GetObject().(*servingv1.Service); ok {
+			svc.Status.Traffic = nil
+			for _, tt := range svc.Spec.Traffic {
+				svc.Status.Traffic = append(svc.Status.Traffic, *tt.DeepCopy())
+			}
+		}
+		return false, nil, nil
+	})
+	if cd.Spec.TargetRef.IsKnativeService() {
+		fc.knativeRevision(t)
+	}
 	logger := zap.NewNop().Sugar()
 
 	factory := informers.NewSharedInformerFactory(fl, 0)
@@ -156,18 +218,18 @@ func newFlaggerCluster(t *testing.T, cd *flaggerv1.Canary, tmpls []*flaggerv1.Me
 		}
 	}
 
-	rf := router.NewFactory(nil, fc.kube, fl, nil, "", "", logger, fl, true)
+	rf := router.NewFactory(nil, fc.kube, fl, fc.kn, "", "", logger, fl, true)
 	of, err := observers.NewFactory(metricsServer)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tracker := &canary.ConfigTracker{Logger: logger, KubeClient: fc.kube, FlaggerClient: fl}
-	cf := canary.NewFactory(fc.kube, fl, nil, tracker, []string{"app", "name"}, []string{""}, logger)
+	cf := canary.NewFactory(fc.kube, fl, fc.kn, tracker, []string{"app", "name"}, []string{""}, logger)
 
 	registryMu.Lock()
 	saved := prometheus.DefaultRegisterer
 	prometheus.DefaultRegisterer = prometheus.NewRegistry()
-	fc.ctrl = controller.NewController(fc.kube, nil, fl, fi, time.Minute, logger, &notifier.NopNotifier{},
+	fc.ctrl = controller.NewController(fc.kube, fc.kn, fl, fi, time.Minute, logger, &notifier.NopNotifier{},
 		cf, rf, of, mesh, "compat", "", "", false, nil)
 	prometheus.DefaultRegisterer = saved
 	registryMu.Unlock()
@@ -209,6 +271,10 @@ func (fc *flaggerCluster) newRevision(t *testing.T) {
 	t.Helper()
 	fc.rev++
 	var err error
+	if fc.kn != nil && fc.knative {
+		fc.knativeRevision(t)
+		return
+	}
 	if fc.kind == "Service" {
 		_, err = fc.kube.CoreV1().Services(fc.ns).Update(context.Background(), fc.targetObject().(*corev1.Service), metav1.UpdateOptions{})
 	} else {
