@@ -62,6 +62,11 @@ type tick struct {
 	hooks   []HookResult
 	reasons []string
 	post    Phase
+	// held is the split the status holds; routed is set when the tick
+	// routes (for the kubernetes provider, whose router reads differently,
+	// an unrouted tick reports held).
+	held   Weights
+	routed bool
 	// isMalformed is set when the input was malformed: nothing changes.
 	isMalformed bool
 }
@@ -76,14 +81,29 @@ func newTick(in *Input) *tick {
 	if provider == "" {
 		provider = DefaultMeshProvider
 	}
+	read := routes
+	if provider == kubernetesProvider {
+		// Flagger's kubernetes provider has no router: its NopRouter
+		// reports the canary at 100 once an iteration has run, else at 0,
+		// whatever was routed before (found by compat
+		// TestSchedulerGenerated: a failed promotion leaves the canary
+		// routed at 100, yet the next analysis starts from 0). The tick
+		// reads that; what it reports stays the status's own split unless
+		// the tick routes.
+		read = Weights{Primary: 100}
+		if st.Iterations > 0 {
+			read = Weights{Canary: 100}
+		}
+	}
 	return &tick{
 		in:       in,
 		c:        &in.Canary,
 		a:        in.Canary.GetAnalysis(),
 		n:        namesOf(&in.Canary),
 		st:       st,
-		mir:      routes.Mirrored,
-		rw:       routes.Canary,
+		mir:      read.Mirrored,
+		rw:       read.Canary,
+		held:     routes,
 		provider: provider,
 		action:   ActionHold,
 	}
@@ -145,6 +165,7 @@ func (t *tick) syncStatus(p Phase) {
 }
 
 func (t *tick) route(canary int, mirrored bool) {
+	t.routed = true
 	t.rw = min(max(canary, 0), 100)
 	t.mir = mirrored
 }
@@ -606,6 +627,9 @@ func (t *tick) malformed(format string, args ...any) {
 }
 
 func (t *tick) finish() Decision {
+	if t.provider == kubernetesProvider && !t.routed {
+		t.rw, t.mir = t.held.Canary, t.held.Mirrored
+	}
 	st := t.st
 	st.Mirrored = t.mir
 	st.RouterWeight = nil

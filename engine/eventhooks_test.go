@@ -123,8 +123,10 @@ func TestTickRefusesStepwisePromotionOfAnABCanaryOnNginx(t *testing.T) {
 
 // TestEventsGoToEventHooksBeforeTheNextHook pins Flagger's order on a first
 // analysis tick: "Starting canary analysis" reaches the event hooks before
-// the pre-rollout hook runs, and each event goes to every event hook before
-// the next event (compat TestSchedulerScenarios event-hooks-promotion).
+// the pre-rollout hook runs, each hook's "check passed" before the next
+// hook of the type is called, and each event goes to every event hook before
+// the next event (compat TestSchedulerScenarios event-hooks-promotion,
+// several-hooks-of-a-type).
 func TestEventsGoToEventHooksBeforeTheNextHook(t *testing.T) {
 	var got []string
 	hooks := hookFunc(func(_ context.Context, h webhooks.Hook, p webhooks.Payload) error {
@@ -141,6 +143,7 @@ func TestEventsGoToEventHooksBeforeTheNextHook(t *testing.T) {
 	c := canaryWith(1)
 	c.Spec.Analysis.Webhooks = []analysis.Webhook{
 		{Name: "pre", Type: analysis.HookPreRollout, URL: "http://127.0.0.1:1/"},
+		{Name: "pre2", Type: analysis.HookPreRollout, URL: "http://127.0.0.1:1/"},
 		{Name: "e1", Type: analysis.HookEvent, URL: "http://127.0.0.1:1/"},
 		{Name: "e2", Type: analysis.HookEvent, URL: "http://127.0.0.1:1/"},
 	}
@@ -155,6 +158,11 @@ func TestEventsGoToEventHooksBeforeTheNextHook(t *testing.T) {
 		"pre-rollout@Progressing",
 		"e1: Pre-rollout check pre passed",
 		"e2: Pre-rollout check pre passed",
+		"pre-rollout@Progressing",
+		"e1: Pre-rollout check pre2 passed",
+		"e2: Pre-rollout check pre2 passed",
+		"e1: Advance podinfo.test canary weight 10",
+		"e2: Advance podinfo.test canary weight 10",
 	}
 	if len(got) < len(want) {
 		t.Fatalf("hook calls %q, want them to start with %q", got, want)

@@ -154,7 +154,18 @@ func (e *Engine) Tick(ctx context.Context, req TickRequest) (analysis.Decision, 
 			if _, done := in.Hooks[r.Need.Hooks]; done {
 				return analysis.Decision{}, fmt.Errorf("analysis core asked for %s hooks twice", r.Need.Hooks)
 			}
-			in.Hooks[r.Need.Hooks] = e.callHooks(ctx, &req, &req.Canary, r.Need.Hooks, payloadPhase(r.Need.Hooks, req.Status.Phase), checksum)
+			// Flagger records a hook's event as the hook returns, before
+			// it calls the next hook of the type: send it then, and skip it
+			// when the core's events come back with it.
+			pre := 0
+			in.Hooks[r.Need.Hooks] = e.callHooksEach(ctx, &req, &req.Canary, r.Need.Hooks, payloadPhase(r.Need.Hooks, req.Status.Phase), checksum,
+				func(hr analysis.HookResult) {
+					if ev, ok := analysis.HookCallEvent(r.Need.Hooks, hr); ok {
+						eventHooks = append(eventHooks, e.sendEvents(ctx, &req, checksum, []analysis.Event{ev})...)
+						pre++
+					}
+				})
+			sent += pre
 		default:
 			return analysis.Decision{}, errors.New("analysis core returned an empty need")
 		}

@@ -17,7 +17,10 @@ import (
 
 // schedHookTypes are the webhook types a generated canary may use.
 var schedHookTypes = []string{"confirm-rollout", "pre-rollout", "rollout", "confirm-traffic-increase",
-	"confirm-promotion", "post-rollout", "rollback", "event"}
+	"confirm-promotion", "post-rollout", "rollback", "event",
+	// second hooks of some types: order within a type, the first failure
+	// stopping a gating type, a rollback signalled by either, two event hooks
+	"rollout", "post-rollout", "rollback", "event", "confirm-promotion"}
 
 // genProviders are the routers a generated canary uses ("" is the global
 // istio; apisix needs an ApisixRoute and is left out).
