@@ -283,6 +283,9 @@ type Input struct {
 	Metrics []Observation `json:"metrics,omitempty"`
 	// MetricsGathered distinguishes "gathered, none configured" from "not gathered".
 	MetricsGathered bool `json:"metricsGathered,omitempty"`
+	// Providers is the availability check of the metrics providers, once
+	// gathered (nil: not gathered yet; see Need.Providers).
+	Providers *ProvidersCheck `json:"providers,omitempty"`
 	// Score holds the pass and marginal thresholds of the judged metrics'
 	// score (Decision.Score); zero means Kayenta's 95 and 75.
 	Score judges.ScoreConfig `json:"score,omitzero"`
@@ -298,10 +301,26 @@ type Need struct {
 	Hooks HookType `json:"hooks,omitempty"`
 	// Metrics asks for every metric to be evaluated.
 	Metrics bool `json:"metrics,omitempty"`
+	// Providers asks whether every metric's provider is online (Flagger's
+	// checkMetricProviderAvailability, run on an initialising tick).
+	Providers bool `json:"providers,omitempty"`
+}
+
+// ProvidersCheck is the answer to Need.Providers.
+type ProvidersCheck struct {
+	// Err is the first failure in Flagger's words (e.g. "prometheus not
+	// avaiable: running query failed: …"); empty means every provider
+	// answered. It only changes the tick's first event, never the decision.
+	Err string `json:"err,omitempty"`
 }
 
 // Result is the core's answer to Step: either a Need or a Decision.
 type Result struct {
 	Need     *Need     `json:"need,omitempty"`
 	Decision *Decision `json:"decision,omitempty"`
+	// Events, with a Need, are the events Flagger records before it
+	// consults what is needed: a prefix of the decision's events. Flagger
+	// sends each event to the event hooks as it records it, so a shell
+	// sends these before gathering the need.
+	Events []Event `json:"events,omitempty"`
 }

@@ -31,7 +31,8 @@ func TestEventPhases(t *testing.T) {
 		rev    bool
 		want   []phased
 	}{
-		{"initialisation carries Initialized", CanaryStatus{}, false, []phased{
+		{"initialisation carries Initialized, the providers check the starting phase", CanaryStatus{}, false, []phased{
+			{EventNormal, "all the metrics providers are available!", PhaseInitializing},
 			{EventNormal, "Initialization done! podinfo.test", PhaseInitialized}}},
 		{"a new revision's scale-up carries Progressing", CanaryStatus{Phase: PhaseSucceeded}, true, []phased{
 			{EventNormal, "New revision detected! Scaling up podinfo.test", PhaseProgressing}}},

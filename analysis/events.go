@@ -22,6 +22,9 @@ const (
 	msgNoProgressive    = "Progressive traffic is not supported when using the kubernetes provider"
 	msgSetIterations    = "Setting canaryAnalysis.iterations: 10"
 	msgNoUsableMetric   = "Metric query failed for no usable metrics template and query were configured"
+	// msgProvidersOnline and msgProvidersError are checkMetricProviderAvailability's.
+	msgProvidersOnline = "all the metrics providers are available!"
+	msgProvidersError  = "Error checking metric providers: "
 )
 
 // Alert texts with no argument.
@@ -92,21 +95,14 @@ func thresholdAlert(failed int) string {
 	return fmt.Sprintf("Failed checks threshold reached %d", failed)
 }
 
-func (n names) deadlineRollback(msg string) string {
-	return "Rolling back " + n.canary() + " progress deadline exceeded " + msg
-}
-
-func deadlineAlert(msg string) string { return "Progress deadline exceeded " + msg }
-
-// promotionFailed is augur's text for Flagger's handleFailedPromotion (the
-// primary exceeded its progress deadline while Promoting or Finalising). The
-// compatibility notes record the behaviour — all traffic to the canary,
-// phase Failed — but not the wording.
+// promotionFailed is Flagger's handleFailedPromotion event (the primary
+// exceeded its progress deadline while Promoting or Finalising), recorded
+// after the readiness error itself.
 func (n names) promotionFailed(msg string) string {
-	return "Promotion of " + n.workload() + " failed, routing all traffic to the canary: " + msg
+	return "Promotion of " + n.workload() + " failed, primary not ready: " + msg
 }
 
-func promotionFailedAlert(msg string) string { return "Canary promotion failed: " + msg }
+func promotionFailedAlert(msg string) string { return "Promotion failed, primary not ready: " + msg }
 
 func (n names) advanceWeight(w int) string {
 	return fmt.Sprintf("Advance %s canary weight %d", n.canary(), w)
@@ -282,9 +278,17 @@ func AddPostRolloutEvents(d *Decision, start Phase, results []HookResult) {
 			break
 		}
 	}
+	d.Events = slices.Insert(d.Events, PostRolloutAt(d), evs...)
+}
+
+// PostRolloutAt is where, among d's events, Flagger runs the post-rollout
+// hooks d asks for (and records their events): before the last event after
+// a promotion ("Promotion completed!"), after every event otherwise. Event
+// hooks receive the events before it before the post-rollout hooks run.
+func PostRolloutAt(d *Decision) int {
 	at := len(d.Events)
 	if d.PostRollout == PhaseSucceeded && at > 0 {
 		at--
 	}
-	d.Events = slices.Insert(d.Events, at, evs...)
+	return at
 }

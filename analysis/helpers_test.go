@@ -153,6 +153,14 @@ func drive(t testing.TB, in Input, answer func(Need) Answer) (Decision, []Need) 
 		switch {
 		case n.Metrics && n.Hooks != "":
 			t.Fatalf("need %+v asks for two things", n)
+		case n.Providers:
+			if in.Status.Phase != "" && in.Status.Phase != PhaseInitializing {
+				t.Fatalf("Step asked about the providers in phase %s", in.Status.Phase)
+			}
+			in.Providers = &ProvidersCheck{}
+			if p := answer(n).Providers; p != nil {
+				in.Providers = p
+			}
 		case n.Metrics:
 			if a == nil || len(a.Metrics) == 0 {
 				t.Fatalf("Step asked for metrics but the analysis has none")

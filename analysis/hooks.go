@@ -96,3 +96,20 @@ func (t *tick) muted(ht HookType, name string) bool {
 	}
 	return false
 }
+
+// HookCallEvent is the event Flagger records right after a hook of type ht
+// returns r, before it calls the next hook of that type: a gating hook's
+// "check passed" (its failure's event comes from the step that stops the
+// tick), and a rollback hook's "not signaling a rollback" or "check
+// passed". The core records the same events, in the same order, right after
+// the events that preceded the need; a shell sends them to the event hooks
+// as each hook returns (compat sched scenarios with several hooks of a type).
+func HookCallEvent(ht HookType, r HookResult) (Event, bool) {
+	if ht == HookRollback {
+		return rollbackHookEvent(r), true
+	}
+	if !r.Passed() {
+		return Event{}, false
+	}
+	return hookPassedEvent(ht, r.Name)
+}

@@ -60,3 +60,29 @@ func CheckMirror(c *Canary, meshProvider string) error {
 	return fmt.Errorf("canary %s.%s: analysis.mirror is true but provider %q cannot mirror traffic (only istio and gatewayapi can; Flagger would repeat the first step forever): %w",
 		c.Metadata.Name, c.Metadata.Namespace, p, ErrMirrorUnsupported)
 }
+
+// ErrPromotionStepsUnsupported marks an A/B canary that asks for a
+// stepwise promotion on a router that cannot shift an A/B canary's traffic.
+var ErrPromotionStepsUnsupported = errors.New("stepwise promotion of an A/B canary is not supported by this provider")
+
+// CheckPromotionSteps refuses analysis.stepWeightPromotion below 100 with
+// A/B testing on the nginx router. Flagger v1.44.0's ingress router reports
+// an A/B canary (routed by header or cookie) as primary 0 / canary 100
+// whatever weights were set, so every Promoting tick starts the traffic
+// shift again from the canary's full share and Flagger repeats "Advance …
+// primary weight <step>" forever (found by compat TestSchedulerGenerated,
+// shown by the sched scenario ab-step-weight-promotion-nginx). As with
+// mirroring, augur treats the combination as invalid input (a deliberate
+// change, docs/compatibility.md) and names the provider and the fields.
+func CheckPromotionSteps(c *Canary, meshProvider string) error {
+	a := c.GetAnalysis()
+	if a == nil || a.StepWeightPromotion <= 0 || a.StepWeightPromotion >= 100 || a.Strategy() != StrategyABTesting {
+		return nil
+	}
+	p := RouterProvider(c, meshProvider)
+	if p != "nginx" && !strings.HasPrefix(p, "nginx:") {
+		return nil
+	}
+	return fmt.Errorf("canary %s.%s: analysis.stepWeightPromotion %d with A/B testing (analysis.match) on provider %q: its router cannot shift an A/B canary's traffic by steps (Flagger would repeat the first promotion step forever; drop stepWeightPromotion to promote at once): %w",
+		c.Metadata.Name, c.Metadata.Namespace, a.StepWeightPromotion, p, ErrPromotionStepsUnsupported)
+}

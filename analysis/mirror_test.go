@@ -47,3 +47,43 @@ func TestCheckMirror(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckPromotionSteps: stepWeightPromotion below 100 with A/B testing is
+// refused on the nginx router only (compat sched
+// ab-step-weight-promotion-nginx shows Flagger looping in Promoting; every
+// other router Flagger drives over plain objects promotes by steps,
+// TestSchedulerProviders).
+func TestCheckPromotionSteps(t *testing.T) {
+	tests := []struct {
+		spec, mesh string
+		ab         bool
+		step       int
+		ok         bool
+	}{
+		{"nginx", "", true, 30, false},
+		{"", "nginx", true, 30, false},
+		{"nginx", "", true, 100, true}, // one step reaches 100
+		{"nginx", "", true, 0, true},
+		{"nginx", "", false, 30, true}, // canary strategy: weights work
+		{"istio", "nginx", true, 30, true},
+		{"istio", "", true, 30, true},
+		{"contour", "", true, 30, true},
+	}
+	for _, tt := range tests {
+		c := podinfo()
+		c.Spec.Provider = tt.spec
+		c.Spec.Analysis.StepWeightPromotion = tt.step
+		if tt.ab {
+			c.Spec.Analysis.Iterations = 10
+			c.Spec.Analysis.Match = []json.RawMessage{json.RawMessage(`{"headers":{"x":{"exact":"y"}}}`)}
+		}
+		err := CheckPromotionSteps(&c, tt.mesh)
+		if (err == nil) != tt.ok {
+			t.Errorf("provider %q mesh %q A/B %v step %d: %v", tt.spec, tt.mesh, tt.ab, tt.step, err)
+		}
+		if err != nil && (!errors.Is(err, ErrPromotionStepsUnsupported) || !strings.Contains(err.Error(), "analysis.stepWeightPromotion") ||
+			!strings.Contains(err.Error(), "analysis.match") || !strings.Contains(err.Error(), `"nginx"`)) {
+			t.Errorf("error %q must name the fields and the provider", err)
+		}
+	}
+}

@@ -10,6 +10,8 @@ type Answer struct {
 	Hooks []HookResult
 	// Metrics answers Need.Metrics.
 	Metrics []Observation
+	// Providers answers Need.Providers; nil means every provider answered.
+	Providers *ProvidersCheck
 }
 
 // maxRunSteps bounds Run: a tick asks for at most one type of each of the
@@ -32,6 +34,11 @@ func Run(in Input, answer func(Need) Answer) Decision {
 		case n.Metrics:
 			in.Metrics = a.Metrics
 			in.MetricsGathered = true
+		case n.Providers:
+			in.Providers = a.Providers
+			if in.Providers == nil {
+				in.Providers = &ProvidersCheck{}
+			}
 		default:
 			if in.Hooks == nil {
 				in.Hooks = map[HookType][]HookResult{}

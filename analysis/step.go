@@ -32,7 +32,7 @@ func Step(in Input) Result {
 	t := newTick(&in)
 	t.run()
 	if t.need != nil {
-		return Result{Need: t.need}
+		return Result{Need: t.need, Events: t.events}
 	}
 	d := t.finish()
 	return Result{Decision: &d}
@@ -62,6 +62,11 @@ type tick struct {
 	hooks   []HookResult
 	reasons []string
 	post    Phase
+	// held is the split the status holds; routed is set when the tick
+	// routes (for the kubernetes provider, whose router reads differently,
+	// an unrouted tick reports held).
+	held   Weights
+	routed bool
 	// isMalformed is set when the input was malformed: nothing changes.
 	isMalformed bool
 }
@@ -76,14 +81,29 @@ func newTick(in *Input) *tick {
 	if provider == "" {
 		provider = DefaultMeshProvider
 	}
+	read := routes
+	if provider == kubernetesProvider {
+		// Flagger's kubernetes provider has no router: its NopRouter
+		// reports the canary at 100 once an iteration has run, else at 0,
+		// whatever was routed before (found by compat
+		// TestSchedulerGenerated: a failed promotion leaves the canary
+		// routed at 100, yet the next analysis starts from 0). The tick
+		// reads that; what it reports stays the status's own split unless
+		// the tick routes.
+		read = Weights{Primary: 100}
+		if st.Iterations > 0 {
+			read = Weights{Canary: 100}
+		}
+	}
 	return &tick{
 		in:       in,
 		c:        &in.Canary,
 		a:        in.Canary.GetAnalysis(),
 		n:        namesOf(&in.Canary),
 		st:       st,
-		mir:      routes.Mirrored,
-		rw:       routes.Canary,
+		mir:      read.Mirrored,
+		rw:       read.Canary,
+		held:     routes,
 		provider: provider,
 		action:   ActionHold,
 	}
@@ -145,6 +165,7 @@ func (t *tick) syncStatus(p Phase) {
 }
 
 func (t *tick) route(canary int, mirrored bool) {
+	t.routed = true
 	t.rw = min(max(canary, 0), 100)
 	t.mir = mirrored
 }
@@ -167,6 +188,20 @@ func (t *tick) run() {
 		return
 	}
 	if phase == "" || phase == PhaseInitializing {
+		// Flagger checks the metrics providers on every tick that starts
+		// initialising (unless the analysis is skipped); the outcome is an
+		// event only.
+		if !t.c.SkipAnalysis() {
+			if in.Providers == nil {
+				t.need = &Need{Providers: true}
+				return
+			}
+			if in.Providers.Err != "" {
+				t.event(warning(msgProvidersError + in.Providers.Err))
+			} else {
+				t.event(normal(msgProvidersOnline))
+			}
+		}
 		t.syncStatus(PhaseInitialized)
 		t.route(0, false)
 		t.eventIn(PhaseInitialized, normal(t.n.initialized()))
@@ -181,7 +216,11 @@ func (t *tick) run() {
 	skip := t.c.SkipAnalysis()
 	r := in.Readiness
 	promoting := inPhase(phase, PhasePromoting, PhaseFinalising)
-	primaryDeadline := !skip && r.DeadlineExceeded && (r.PrimaryNotReady || (!r.CanaryNotReady && promoting))
+	// A deadline belongs to the primary when the primary is the one not
+	// ready (or, naming neither, while promoting); Flagger checks the
+	// primary only when the analysis is not skipped.
+	primaryFlagged := r.PrimaryNotReady || (!r.CanaryNotReady && promoting)
+	primaryDeadline := !skip && r.DeadlineExceeded && primaryFlagged
 	if !skip && (primaryDeadline || r.PrimaryNotReady) {
 		t.primaryNotReady(primaryDeadline)
 		return
@@ -197,14 +236,24 @@ func (t *tick) run() {
 		t.reason("A new revision was detected during the analysis (phase %s): all traffic goes back to the primary and the analysis restarts from weight 0 with no failed checks.", phase)
 		return
 	}
-	canaryDeadline := r.DeadlineExceeded && !primaryDeadline
 	if r.CanaryNotReady && !r.DeadlineExceeded {
 		t.event(warning(t.n.readinessMessage(r, false, false)))
 		t.hold("The canary workload is not ready yet (retriable): the tick ends without counting a failed check.")
 		return
 	}
+	if r.DeadlineExceeded && !primaryDeadline && (r.CanaryNotReady || !primaryFlagged) {
+		// Flagger's IsCanaryReady error: the error is the event, and a
+		// non-retriable one rolls back at once, before skipAnalysis and
+		// whatever the phase (its "Rolling back … progress deadline
+		// exceeded" branch is unreachable in v1.44.0; compat sched
+		// progress-deadline).
+		t.event(warning(t.n.readinessMessage(r, false, true)))
+		t.reason("The canary exceeded its progress deadline (non-retriable): Flagger rolls back at once, whatever the phase (%s) and the failed checks (%d of threshold %d).", phase, t.st.FailedChecks, t.a.GetThreshold())
+		t.rollback()
+		return
+	}
 	if skip {
-		t.skipAnalysis(canaryDeadline)
+		t.skipAnalysis()
 		return
 	}
 	// Rollback hooks run in Progressing and WaitingPromotion only. Flagger's
@@ -220,27 +269,13 @@ func (t *tick) run() {
 	}
 	switch phase {
 	case PhasePromoting:
-		if canaryDeadline {
-			t.reason("The canary exceeded its progress deadline, but the canary is being promoted, so Flagger carries on.")
-		}
 		t.promotionShift()
 		return
 	case PhaseFinalising:
-		if canaryDeadline {
-			t.reason("The canary exceeded its progress deadline, but the promotion is finishing, so Flagger carries on.")
-		}
 		t.finalise()
 		return
 	}
 	threshold := t.a.GetThreshold()
-	if canaryDeadline {
-		msg := t.n.readinessMessage(r, false, true)
-		t.event(warning(t.n.deadlineRollback(msg)))
-		t.alert(SeverityError, deadlineAlert(msg))
-		t.reason("The canary exceeded its progress deadline (non-retriable): rolling back regardless of failed checks (%d of threshold %d).", t.st.FailedChecks, threshold)
-		t.rollback()
-		return
-	}
 	if t.st.FailedChecks >= threshold {
 		t.reason("Failed checks %d reached the threshold %d on an earlier tick: rolling back.", t.st.FailedChecks, threshold)
 		t.rollback()
@@ -260,18 +295,19 @@ func (t *tick) primaryNotReady(deadline bool) {
 		t.hold("The primary workload is not ready yet (retriable): the tick ends without counting a failed check.")
 		return
 	}
+	t.event(warning(msg))
 	if inPhase(t.st.Phase, PhasePromoting, PhaseFinalising) {
 		t.event(warning(t.n.promotionFailed(msg)))
 		t.alert(SeverityError, promotionFailedAlert(msg))
 		t.route(100, false)
 		t.syncStatus(PhaseFailed)
+		// Flagger stores the weight that matches the routing.
+		t.st.CanaryWeight = 100
 		t.post = PhaseFailed
 		t.action = ActionRollback
 		t.reason("The promoted primary exceeded its progress deadline during %s: the promotion failed, so all traffic goes to the canary (the only healthy copy of the new revision) and the canary is marked Failed.", t.in.Status.Phase)
 		return
 	}
-	t.event(warning(t.n.deadlineRollback(msg)))
-	t.alert(SeverityError, deadlineAlert(msg))
 	t.reason("The primary exceeded its progress deadline (non-retriable): rolling back regardless of failed checks.")
 	t.rollback()
 }
@@ -311,15 +347,7 @@ func (t *tick) checkCanaryStatus() bool {
 	return false
 }
 
-func (t *tick) skipAnalysis(canaryDeadline bool) {
-	if canaryDeadline {
-		msg := t.n.readinessMessage(t.in.Readiness, false, true)
-		t.event(warning(t.n.deadlineRollback(msg)))
-		t.alert(SeverityError, deadlineAlert(msg))
-		t.reason("Analysis is skipped, but the canary exceeded its progress deadline: rolling back.")
-		t.rollback()
-		return
-	}
+func (t *tick) skipAnalysis() {
 	t.route(0, false)
 	t.event(normal(t.n.copying()))
 	t.setPhase(PhaseSucceeded, t.iterations())
@@ -599,6 +627,9 @@ func (t *tick) malformed(format string, args ...any) {
 }
 
 func (t *tick) finish() Decision {
+	if t.provider == kubernetesProvider && !t.routed {
+		t.rw, t.mir = t.held.Canary, t.held.Mirrored
+	}
 	st := t.st
 	st.Mirrored = t.mir
 	st.RouterWeight = nil

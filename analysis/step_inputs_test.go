@@ -321,7 +321,7 @@ func TestRun(t *testing.T) {
 
 // needRank is the order in which Flagger's tick consults things.
 var needRank = map[Need]int{
-	needConfirm: 1, needRollback: 2, needPre: 3, needRollout: 3, needMetrics: 4, needTraffic: 5, needPromote: 6,
+	{Providers: true}: 0, needConfirm: 1, needRollback: 2, needPre: 3, needRollout: 3, needMetrics: 4, needTraffic: 5, needPromote: 6,
 }
 
 // TestNeedSequencing: over a pseudo-random sample of inputs, Step asks for
@@ -352,6 +352,7 @@ func TestNeedSequencing(t *testing.T) {
 			}
 		}
 		full.Metrics, full.MetricsGathered = answer(Need{Metrics: true}).Metrics, true
+		full.Providers = &ProvidersCheck{}
 		res := Step(full)
 		if res.Decision == nil {
 			t.Fatalf("a fully answered input still needs %+v", res.Need)

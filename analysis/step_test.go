@@ -91,15 +91,25 @@ func TestStep(t *testing.T) {
 			name: "empty phase initializes",
 			in:   func(in *Input) { in.Status = CanaryStatus{} },
 			want: outcome{Action: ActionHold, Status: CanaryStatus{Phase: PhaseInitialized, LastTransitionTime: ltt},
-				Weights: w(100, 0), Events: []Event{nev("Initialization done! podinfo.test")},
+				Weights: w(100, 0), Events: []Event{nev("all the metrics providers are available!"), nev("Initialization done! podinfo.test")},
+				Alerts: []AlertMessage{{SeverityInfo, "New Deployment detected, initialization completed."}}, Needs: []Need{{Providers: true}}},
+		},
+		{
+			name: "an offline metrics provider is a warning event, the canary still initializes",
+			in: func(in *Input) {
+				in.Status = CanaryStatus{}
+				in.Providers = &ProvidersCheck{Err: "prometheus not avaiable: running query failed: boom"}
+			},
+			want: outcome{Action: ActionHold, Status: CanaryStatus{Phase: PhaseInitialized, LastTransitionTime: ltt},
+				Weights: w(100, 0), Events: []Event{wev("Error checking metric providers: prometheus not avaiable: running query failed: boom"), nev("Initialization done! podinfo.test")},
 				Alerts: []AlertMessage{{SeverityInfo, "New Deployment detected, initialization completed."}}},
 		},
 		{
 			name: "initializing with a new revision only initializes",
 			in:   func(in *Input) { in.Status = CanaryStatus{Phase: PhaseInitializing}; in.NewRevision = true },
 			want: outcome{Action: ActionHold, Status: CanaryStatus{Phase: PhaseInitialized, LastTransitionTime: ltt},
-				Weights: w(100, 0), Events: []Event{nev("Initialization done! podinfo.test")},
-				Alerts: []AlertMessage{{SeverityInfo, "New Deployment detected, initialization completed."}}},
+				Weights: w(100, 0), Events: []Event{nev("all the metrics providers are available!"), nev("Initialization done! podinfo.test")},
+				Alerts: []AlertMessage{{SeverityInfo, "New Deployment detected, initialization completed."}}, Needs: []Need{{Providers: true}}},
 		},
 		{
 			name: "succeeded without a new revision has nothing to do",
@@ -210,8 +220,7 @@ func TestStep(t *testing.T) {
 				in.Readiness = Readiness{PrimaryNotReady: true, DeadlineExceeded: true}
 			},
 			want: outcome{Action: ActionRollback, Status: CanaryStatus{Phase: PhaseFailed, LastTransitionTime: ltt}, Weights: w(100, 0),
-				Events:      []Event{wev("Rolling back podinfo.test progress deadline exceeded " + deadlinePrimary), wev("Canary failed! Scaling down podinfo.test")},
-				Alerts:      []AlertMessage{{SeverityError, "Progress deadline exceeded " + deadlinePrimary}},
+				Events:      []Event{wev(deadlinePrimary), wev("Canary failed! Scaling down podinfo.test")},
 				PostRollout: PhaseFailed},
 		},
 		{
@@ -220,10 +229,10 @@ func TestStep(t *testing.T) {
 				in.Status = CanaryStatus{Phase: PhasePromoting, RouterWeight: ip(50)}
 				in.Readiness = Readiness{DeadlineExceeded: true}
 			},
-			want: outcome{Action: ActionRollback, Status: CanaryStatus{Phase: PhaseFailed, RouterWeight: ip(100), LastTransitionTime: ltt},
+			want: outcome{Action: ActionRollback, Status: CanaryStatus{Phase: PhaseFailed, CanaryWeight: 100, LastTransitionTime: ltt},
 				Weights:     w(0, 100),
-				Events:      []Event{wev("Promotion of podinfo.test failed, routing all traffic to the canary: " + deadlinePrimary)},
-				Alerts:      []AlertMessage{{SeverityError, "Canary promotion failed: " + deadlinePrimary}},
+				Events:      []Event{wev(deadlinePrimary), wev("Promotion of podinfo.test failed, primary not ready: " + deadlinePrimary)},
+				Alerts:      []AlertMessage{{SeverityError, "Promotion failed, primary not ready: " + deadlinePrimary}},
 				PostRollout: PhaseFailed},
 		},
 		{
@@ -242,8 +251,7 @@ func TestStep(t *testing.T) {
 				in.Readiness = Readiness{CanaryNotReady: true, DeadlineExceeded: true}
 			},
 			want: outcome{Action: ActionRollback, Status: CanaryStatus{Phase: PhaseFailed, LastTransitionTime: ltt}, Weights: w(100, 0),
-				Events:      []Event{wev("Rolling back podinfo.test progress deadline exceeded " + deadlineCanary), wev("Canary failed! Scaling down podinfo.test")},
-				Alerts:      []AlertMessage{{SeverityError, "Progress deadline exceeded " + deadlineCanary}},
+				Events:      []Event{wev(deadlineCanary), wev("Canary failed! Scaling down podinfo.test")},
 				PostRollout: PhaseFailed},
 		},
 		{
@@ -253,18 +261,20 @@ func TestStep(t *testing.T) {
 				in.Readiness = Readiness{DeadlineExceeded: true, Message: "boom"}
 			},
 			want: outcome{Action: ActionRollback, Status: CanaryStatus{Phase: PhaseFailed, LastTransitionTime: ltt}, Weights: w(100, 0),
-				Events:      []Event{wev("Rolling back podinfo.test progress deadline exceeded boom"), wev("Canary failed! Scaling down podinfo.test")},
-				Alerts:      []AlertMessage{{SeverityError, "Progress deadline exceeded boom"}},
+				Events:      []Event{wev("boom"), wev("Canary failed! Scaling down podinfo.test")},
 				PostRollout: PhaseFailed},
 		},
 		{
-			name: "canary past its deadline while promoting does not stop the promotion",
+			// Flagger's IsCanaryReady comes before the promotion's traffic
+			// shift (compat sched progress-deadline).
+			name: "canary past its deadline while promoting rolls back",
 			in: func(in *Input) {
 				in.Status = CanaryStatus{Phase: PhasePromoting, RouterWeight: ip(50)}
 				in.Readiness = Readiness{CanaryNotReady: true, DeadlineExceeded: true}
 			},
-			want: outcome{Action: ActionPromote, Status: CanaryStatus{Phase: PhaseFinalising, LastTransitionTime: ltt}, Weights: w(100, 0),
-				Events: []Event{nev("Routing all traffic to primary")}},
+			want: outcome{Action: ActionRollback, Status: CanaryStatus{Phase: PhaseFailed, LastTransitionTime: ltt}, Weights: w(100, 0),
+				Events:      []Event{wev(deadlineCanary), wev("Canary failed! Scaling down podinfo.test")},
+				PostRollout: PhaseFailed},
 		},
 		// Skip analysis.
 		{
@@ -289,6 +299,20 @@ func TestStep(t *testing.T) {
 				PostRollout: PhaseSucceeded},
 		},
 		{
+			// Flagger does not check the primary when the analysis is
+			// skipped (compat sched, found by TestSchedulerGenerated).
+			name:   "skipAnalysis ignores a primary past its deadline",
+			canary: func(c *Canary) { c.Spec.SkipAnalysis = true },
+			in: func(in *Input) {
+				in.Status = CanaryStatus{Phase: PhaseProgressing}
+				in.Readiness = Readiness{PrimaryNotReady: true, DeadlineExceeded: true}
+			},
+			want: outcome{Action: ActionPromote, Status: CanaryStatus{Phase: PhaseSucceeded, LastTransitionTime: ltt}, Weights: w(100, 0),
+				Events:      []Event{nev("Copying podinfo.test template spec to podinfo-primary.test"), nev("Promotion completed! Canary analysis was skipped for podinfo.test")},
+				Alerts:      []AlertMessage{{SeverityInfo, "Canary analysis was skipped, promotion finished."}},
+				PostRollout: PhaseSucceeded},
+		},
+		{
 			name:   "skipAnalysis still rolls back a canary past its deadline",
 			canary: func(c *Canary) { c.Spec.SkipAnalysis = true },
 			in: func(in *Input) {
@@ -296,8 +320,7 @@ func TestStep(t *testing.T) {
 				in.Readiness = Readiness{CanaryNotReady: true, DeadlineExceeded: true}
 			},
 			want: outcome{Action: ActionRollback, Status: CanaryStatus{Phase: PhaseFailed, LastTransitionTime: ltt}, Weights: w(100, 0),
-				Events:      []Event{wev("Rolling back podinfo.test progress deadline exceeded " + deadlineCanary), wev("Canary failed! Scaling down podinfo.test")},
-				Alerts:      []AlertMessage{{SeverityError, "Progress deadline exceeded " + deadlineCanary}},
+				Events:      []Event{wev(deadlineCanary), wev("Canary failed! Scaling down podinfo.test")},
 				PostRollout: PhaseFailed},
 		},
 		{

@@ -37,3 +37,25 @@ func TestNextStepWeight(t *testing.T) {
 		})
 	}
 }
+
+// TestKubernetesProviderReadsTheNopRouter: Flagger's kubernetes provider has
+// no router, and its NopRouter reports the canary at 0 until an iteration
+// has run, whatever the status says was routed. After a failed promotion
+// (canary routed at 100) and a new revision, the next tick is the first
+// analysis tick (compat sched kubernetes-failed-promotion-restart, found by
+// TestSchedulerGenerated).
+func TestKubernetesProviderReadsTheNopRouter(t *testing.T) {
+	c := podinfo()
+	c.Spec.Provider = "kubernetes"
+	c.Spec.Analysis.Iterations = 2
+	c.Spec.Analysis.Metrics = nil
+	c.Spec.Analysis.Webhooks = nil
+	in := Input{Canary: c, Status: CanaryStatus{Phase: PhaseProgressing, RouterWeight: ip(100)}}
+	d := Run(in, func(Need) Answer { return Answer{} })
+	if len(d.Events) == 0 || d.Events[0].Message != "Starting canary analysis for podinfo.test" {
+		t.Fatalf("events %+v: want the first analysis tick", d.Events)
+	}
+	if d.Status.Iterations != 1 {
+		t.Errorf("iterations %d, want 1", d.Status.Iterations)
+	}
+}

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -20,8 +21,9 @@ import (
 // TestEventHooksGetFlaggersPhaseAndPostRolloutEvents pins what Flagger's
 // event hooks receive on a rollback at the threshold: the threshold event on
 // the Progressing canary, "Canary failed!" on the Failed copy, then the
-// post-rollout hook's own event (recorded on the Progressing canary), while
-// the post-rollout hook itself gets phase Failed.
+// post-rollout hook (phase Failed), then its own event (recorded on the
+// Progressing canary): in Flagger's call order, each event sent as it is
+// recorded (compat TestSchedulerScenarios threshold-at-max-weight).
 func TestEventHooksGetFlaggersPhaseAndPostRolloutEvents(t *testing.T) {
 	var got []string
 	hooks := hookFunc(func(_ context.Context, h webhooks.Hook, p webhooks.Payload) error {
@@ -48,9 +50,9 @@ func TestEventHooksGetFlaggersPhaseAndPostRolloutEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"post-rollout@Failed",
 		"Progressing Rolling back podinfo.test failed checks threshold reached 5",
 		"Failed Canary failed! Scaling down podinfo.test",
+		"post-rollout@Failed",
 		"Progressing Post-rollout check notify passed",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -102,5 +104,70 @@ func TestTickRefusesMirrorWithoutAMirroringRouter(t *testing.T) {
 	_, err := eng.Tick(context.Background(), engine.TickRequest{Canary: c, Status: analysis.CanaryStatus{Phase: analysis.PhaseProgressing}})
 	if !errors.Is(err, analysis.ErrMirrorUnsupported) || !strings.Contains(err.Error(), `provider "linkerd"`) {
 		t.Fatalf("Tick error %v, want ErrMirrorUnsupported naming linkerd", err)
+	}
+}
+
+// TestTickRefusesStepwisePromotionOfAnABCanaryOnNginx: Flagger would repeat
+// the first promotion step forever (compat sched ab-step-weight-promotion-nginx).
+func TestTickRefusesStepwisePromotionOfAnABCanaryOnNginx(t *testing.T) {
+	eng, _ := engine.New(engine.Options{Registry: fakeRegistry(&metricstest.Provider{}), MeshProvider: "nginx"})
+	c := canaryWith(0)
+	c.Spec.Analysis.Iterations = 3
+	c.Spec.Analysis.StepWeightPromotion = 30
+	c.Spec.Analysis.Match = []json.RawMessage{json.RawMessage(`{"headers":{"x":{"exact":"y"}}}`)}
+	_, err := eng.Tick(context.Background(), engine.TickRequest{Canary: c, Status: analysis.CanaryStatus{Phase: analysis.PhasePromoting}})
+	if !errors.Is(err, analysis.ErrPromotionStepsUnsupported) || !strings.Contains(err.Error(), `provider "nginx"`) {
+		t.Fatalf("Tick error %v, want ErrPromotionStepsUnsupported naming nginx", err)
+	}
+}
+
+// TestEventsGoToEventHooksBeforeTheNextHook pins Flagger's order on a first
+// analysis tick: "Starting canary analysis" reaches the event hooks before
+// the pre-rollout hook runs, each hook's "check passed" before the next
+// hook of the type is called, and each event goes to every event hook before
+// the next event (compat TestSchedulerScenarios event-hooks-promotion,
+// several-hooks-of-a-type).
+func TestEventsGoToEventHooksBeforeTheNextHook(t *testing.T) {
+	var got []string
+	hooks := hookFunc(func(_ context.Context, h webhooks.Hook, p webhooks.Payload) error {
+		if h.Type == string(analysis.HookEvent) {
+			got = append(got, h.Name+": "+p.Metadata["eventMessage"])
+		} else {
+			got = append(got, h.Type+"@"+p.Phase)
+		}
+		return nil
+	})
+	fake := &metricstest.Provider{}
+	fake.SetDefault(metricstest.Result{Value: 1})
+	eng, _ := engine.New(engine.Options{Registry: fakeRegistry(fake), Hooks: hooks})
+	c := canaryWith(1)
+	c.Spec.Analysis.Webhooks = []analysis.Webhook{
+		{Name: "pre", Type: analysis.HookPreRollout, URL: "http://127.0.0.1:1/"},
+		{Name: "pre2", Type: analysis.HookPreRollout, URL: "http://127.0.0.1:1/"},
+		{Name: "e1", Type: analysis.HookEvent, URL: "http://127.0.0.1:1/"},
+		{Name: "e2", Type: analysis.HookEvent, URL: "http://127.0.0.1:1/"},
+	}
+	if _, err := eng.Tick(context.Background(), engine.TickRequest{
+		Canary: c, Status: analysis.CanaryStatus{Phase: analysis.PhaseProgressing},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"e1: Starting canary analysis for podinfo.test",
+		"e2: Starting canary analysis for podinfo.test",
+		"pre-rollout@Progressing",
+		"e1: Pre-rollout check pre passed",
+		"e2: Pre-rollout check pre passed",
+		"pre-rollout@Progressing",
+		"e1: Pre-rollout check pre2 passed",
+		"e2: Pre-rollout check pre2 passed",
+		"e1: Advance podinfo.test canary weight 10",
+		"e2: Advance podinfo.test canary weight 10",
+	}
+	if len(got) < len(want) {
+		t.Fatalf("hook calls %q, want them to start with %q", got, want)
+	}
+	if diff := cmp.Diff(want, got[:len(want)]); diff != "" {
+		t.Errorf("hook calls (-want +got):\n%s", diff)
 	}
 }

@@ -94,6 +94,9 @@ func (e *Engine) Tick(ctx context.Context, req TickRequest) (analysis.Decision, 
 	if err := analysis.CheckMirror(&req.Canary, e.opts.MeshProvider); err != nil {
 		return analysis.Decision{}, fmt.Errorf("tick: %w", err)
 	}
+	if err := analysis.CheckPromotionSteps(&req.Canary, e.opts.MeshProvider); err != nil {
+		return analysis.Decision{}, fmt.Errorf("tick: %w", err)
+	}
 	checksum := req.Checksum
 	if checksum == "" {
 		checksum = SpecChecksum(&req.Canary)
@@ -103,6 +106,10 @@ func (e *Engine) Tick(ctx context.Context, req TickRequest) (analysis.Decision, 
 		return analysis.Decision{}, fmt.Errorf("tick %s.%s: %w", req.Canary.Metadata.Name, req.Canary.Metadata.Namespace, err)
 	}
 	in.Score = score
+	// Events are sent to event hooks as Flagger records them: those the
+	// core recorded before a need, before gathering it.
+	sent := 0
+	var eventHooks []analysis.HookResult
 	for range maxSteps {
 		if err := ctx.Err(); err != nil {
 			return analysis.Decision{}, fmt.Errorf("tick %s.%s: %w", req.Canary.Metadata.Name, req.Canary.Metadata.Namespace, err)
@@ -110,7 +117,8 @@ func (e *Engine) Tick(ctx context.Context, req TickRequest) (analysis.Decision, 
 		r := analysis.Step(in)
 		if r.Decision != nil {
 			d := *r.Decision
-			e.afterDecision(ctx, &req, checksum, &d)
+			d.Hooks = append(d.Hooks, eventHooks...)
+			e.afterDecision(ctx, &req, checksum, &d, min(sent, len(d.Events)))
 			e.opts.Logger.Info("decision", "canary", req.Canary.Metadata.Namespace+"/"+req.Canary.Metadata.Name,
 				"action", d.Action, "phase", d.Status.Phase, "weight", d.Status.CanaryWeight,
 				"failedChecks", d.Status.FailedChecks, "reasons", d.Reasons)
@@ -119,7 +127,16 @@ func (e *Engine) Tick(ctx context.Context, req TickRequest) (analysis.Decision, 
 		if r.Need == nil {
 			return analysis.Decision{}, errors.New("analysis core returned neither a need nor a decision")
 		}
+		if len(r.Events) > sent {
+			eventHooks = append(eventHooks, e.sendEvents(ctx, &req, checksum, r.Events[sent:])...)
+			sent = len(r.Events)
+		}
 		switch {
+		case r.Need.Providers:
+			if in.Providers != nil {
+				return analysis.Decision{}, errors.New("analysis core asked about the providers twice")
+			}
+			in.Providers = e.providersOnline(ctx, &req)
 		case r.Need.Metrics:
 			if in.MetricsGathered {
 				return analysis.Decision{}, errors.New("analysis core asked for the metrics twice")
@@ -144,7 +161,18 @@ func (e *Engine) Tick(ctx context.Context, req TickRequest) (analysis.Decision, 
 			if _, done := in.Hooks[r.Need.Hooks]; done {
 				return analysis.Decision{}, fmt.Errorf("analysis core asked for %s hooks twice", r.Need.Hooks)
 			}
-			in.Hooks[r.Need.Hooks] = e.callHooks(ctx, &req, &req.Canary, r.Need.Hooks, payloadPhase(r.Need.Hooks, req.Status.Phase), checksum)
+			// Flagger records a hook's event as the hook returns, before
+			// it calls the next hook of the type: send it then, and skip it
+			// when the core's events come back with it.
+			pre := 0
+			in.Hooks[r.Need.Hooks] = e.callHooksEach(ctx, &req, &req.Canary, r.Need.Hooks, payloadPhase(r.Need.Hooks, req.Status.Phase), checksum,
+				func(hr analysis.HookResult) {
+					if ev, ok := analysis.HookCallEvent(r.Need.Hooks, hr); ok {
+						eventHooks = append(eventHooks, e.sendEvents(ctx, &req, checksum, []analysis.Event{ev})...)
+						pre++
+					}
+				})
+			sent += pre
 		default:
 			return analysis.Decision{}, errors.New("analysis core returned an empty need")
 		}
@@ -169,6 +197,11 @@ func payloadPhase(t analysis.HookType, current analysis.Phase) analysis.Phase {
 // stop at the first failure; rollback hooks stop at the first success (any
 // success signals a rollback).
 func (e *Engine) callHooks(ctx context.Context, req *TickRequest, c *analysis.Canary, t analysis.HookType, phase analysis.Phase, checksum string) []analysis.HookResult {
+	return e.callHooksEach(ctx, req, c, t, phase, checksum, nil)
+}
+
+// callHooksEach is callHooks calling each (when set) after every hook.
+func (e *Engine) callHooksEach(ctx context.Context, req *TickRequest, c *analysis.Canary, t analysis.HookType, phase analysis.Phase, checksum string, each func(analysis.HookResult)) []analysis.HookResult {
 	results := []analysis.HookResult{}
 	a := c.GetAnalysis()
 	if a == nil {
@@ -184,6 +217,9 @@ func (e *Engine) callHooks(ctx context.Context, req *TickRequest, c *analysis.Ca
 		})
 		r := hookResult(h.Name, t, err)
 		results = append(results, r)
+		if each != nil {
+			each(r)
+		}
 		e.opts.Logger.Debug("webhook", "type", t, "name", h.Name, "passed", err == nil, "error", r.Err)
 		if t == analysis.HookRollback {
 			if err == nil {
@@ -234,23 +270,45 @@ func (e *Engine) callOne(ctx context.Context, req *TickRequest, h analysis.Webho
 	}, p)
 }
 
-// afterDecision runs the post-rollout hooks a decision asks for and posts
-// its events to event hooks. Their failures are recorded, never decisive.
-func (e *Engine) afterDecision(ctx context.Context, req *TickRequest, checksum string, d *analysis.Decision) {
+// afterDecision runs the post-rollout hooks a decision asks for and sends
+// its events not sent yet (from index sent) to event hooks, in Flagger's
+// order: the events before the post-rollout hooks, the hooks, then their
+// events and the rest. Their failures are recorded, never decisive.
+func (e *Engine) afterDecision(ctx context.Context, req *TickRequest, checksum string, d *analysis.Decision, sent int) {
 	if d.PostRollout != "" {
-		post := e.callHooks(ctx, req, &req.Canary, analysis.HookPostRollout, d.PostRollout, checksum)
+		at := max(analysis.PostRolloutAt(d), sent)
+		d.Hooks = append(d.Hooks, e.sendEvents(ctx, req, checksum, d.Events[sent:at])...)
+		sent = at
+		// Flagger records each post-rollout hook's event (and sends it to
+		// the event hooks) before it calls the next hook.
+		var sentPost []analysis.HookResult
+		post := e.callHooksEach(ctx, req, &req.Canary, analysis.HookPostRollout, d.PostRollout, checksum, func(r analysis.HookResult) {
+			one := analysis.Decision{PostRollout: d.PostRollout}
+			analysis.AddPostRolloutEvents(&one, req.Status.Phase, []analysis.HookResult{r})
+			sentPost = append(sentPost, e.sendEvents(ctx, req, checksum, one.Events)...)
+		})
 		d.Hooks = append(d.Hooks, post...)
+		d.Hooks = append(d.Hooks, sentPost...)
+		before := len(d.Events)
 		analysis.AddPostRolloutEvents(d, req.Status.Phase, post)
+		sent += len(d.Events) - before
 	}
+	d.Hooks = append(d.Hooks, e.sendEvents(ctx, req, checksum, d.Events[sent:])...)
+}
+
+// sendEvents posts events to the canary's event hooks, each event to every
+// event hook in spec order, as Flagger's sendEventToWebhook does.
+func (e *Engine) sendEvents(ctx context.Context, req *TickRequest, checksum string, evs []analysis.Event) []analysis.HookResult {
 	a := req.Canary.GetAnalysis()
-	if a == nil || len(d.Events) == 0 {
-		return
+	if a == nil || len(evs) == 0 {
+		return nil
 	}
-	for _, h := range a.Webhooks {
-		if h.Type != analysis.HookEvent {
-			continue
-		}
-		for _, ev := range d.Events {
+	var out []analysis.HookResult
+	for _, ev := range evs {
+		for _, h := range a.Webhooks {
+			if h.Type != analysis.HookEvent {
+				continue
+			}
 			hook := webhooks.Hook{Name: h.Name, URL: h.URL, Type: string(h.Type), Metadata: hookMetadata(h)}
 			p := webhooks.EventPayload(hook, webhooks.Event{
 				Name: req.Canary.Metadata.Name, Namespace: req.Canary.Metadata.Namespace,
@@ -258,10 +316,10 @@ func (e *Engine) afterDecision(ctx context.Context, req *TickRequest, checksum s
 			})
 			p.Checksum = checksum
 			err := e.callOne(ctx, req, h, p)
-			r := hookResult(h.Name, analysis.HookEvent, err)
-			d.Hooks = append(d.Hooks, r)
+			out = append(out, hookResult(h.Name, analysis.HookEvent, err))
 		}
 	}
+	return out
 }
 
 // eventPhase is the phase an event hook receives for ev: the phase of the

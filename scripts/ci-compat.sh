@@ -6,6 +6,9 @@
 # package and its dependencies into the shared Go build cache ($(go env GOCACHE), under $HOME/.cache):
 # several minutes on 2 cores; warm runs take seconds. Generated tests print their seed; replay one
 # with AUGUR_COMPAT_SEED=<seed>, and set AUGUR_COMPAT_N to change how many cases they generate.
+# The scheduler suite (sched_*_test.go) drives Flagger's controller tick by tick beside augur: the
+# scenarios of compat/flagger/testdata/sched, then generated ones; a divergence is shrunk and saved
+# there as found-<seed>-<case>.yaml.
 set -euo pipefail
 cd "$(dirname "$0")/../compat/flagger"
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
@@ -23,7 +26,7 @@ log=$(mktemp)
 rc=0
 go test -count=1 -v . >"$log" 2>&1 || rc=$?
 # Flagger's observers log every query as JSON at debug level; keep the test lines.
-grep -v '^{"level"' "$log" | grep -E '^(=== RUN|\s*--- (PASS|FAIL|SKIP)|PASS$|FAIL|ok |panic)|seed |identical|Flagger|augur' || true
+grep -v '^{"level"' "$log" | grep -v '/try' | grep -E '^(=== RUN|\s*--- (PASS|FAIL|SKIP)|PASS$|FAIL|ok |panic)|seed |identical|deliberate|Flagger|augur' || true
 if [ "$rc" -ne 0 ]; then
   grep -v '^{"level"' "$log" >&2
   rm -f "$log"

@@ -179,6 +179,9 @@ func (s *Service) Decide(ctx context.Context, req DecideRequest) (analysis.Decis
 	if err := analysis.CheckMirror(&req.Canary, s.opts.Engine.MeshProvider()); err != nil {
 		return analysis.Decision{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
+	if err := analysis.CheckPromotionSteps(&req.Canary, s.opts.Engine.MeshProvider()); err != nil {
+		return analysis.Decision{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
 	evalAt, now := s.times(req.At)
 	tr := engine.TickRequest{
 		Canary: req.Canary, Status: req.Status, NewRevision: req.NewRevision, Readiness: req.Readiness,
