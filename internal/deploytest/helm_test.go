@@ -19,6 +19,11 @@ const (
 	chart      = "../../charts/augur"
 	goldenPath = "../../deploy/augur.yaml"
 	goldenVals = "../../deploy/values.yaml"
+	// providersPath is deploy/values.yaml's rendering with the cluster
+	// metrics providers on (providersSet): kube's deployment test applies
+	// its RBAC to a real kube-apiserver.
+	providersPath = "../../kube/testdata/deploy-providers.yaml"
+	providersSet  = "providers.keptn=true,providers.externalMetrics=true"
 	release    = "augur"
 	namespace  = "augur-system"
 )
@@ -125,6 +130,22 @@ func TestHelmChart(t *testing.T) {
 			goldenPath, release, chart, namespace, goldenVals)
 	}
 
+	withProviders, err := helm(t, "template", release, chart, "--namespace", namespace, "-f", goldenVals, "--set", providersSet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.WriteFile(providersPath, []byte(withProviders), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want, err := os.ReadFile(providersPath); err != nil {
+		t.Fatal(err)
+	} else if string(want) != withProviders {
+		t.Errorf("%s differs from `helm template %s %s --namespace %s -f %s --set %s` (run go test ./internal/deploytest -update with HELM set)",
+			providersPath, release, chart, namespace, goldenVals, providersSet)
+	}
+
 	t.Run("defaults", func(t *testing.T) {
 		out, err := helm(t, "template", release, chart, "--namespace", namespace)
 		if err != nil {
@@ -143,6 +164,42 @@ func TestHelmChart(t *testing.T) {
 			verbs := get(r, "verbs").([]any)
 			if !slices.Equal(verbs, []any{"get"}) {
 				t.Errorf("ClusterRole rule %v grants more than get", r)
+			}
+			for _, g := range get(r, "apiGroups").([]any) {
+				if g == "metrics.keptn.sh" || g == "external.metrics.k8s.io" {
+					t.Errorf("default values grant %s: providers.* must be opt-in", g)
+				}
+			}
+		}
+	})
+	t.Run("providers", func(t *testing.T) {
+		// Each switch adds exactly its own rules to the ClusterRole.
+		for _, tc := range []struct {
+			set  string
+			want []string
+		}{
+			{"providers.keptn=true", []string{
+				"map[apiGroups:[metrics.keptn.sh] resources:[keptnmetrics] verbs:[get]]",
+				"map[apiGroups:[metrics.keptn.sh] resources:[analyses] verbs:[create get delete]]"}},
+			{"providers.externalMetrics=true", []string{
+				"map[apiGroups:[external.metrics.k8s.io] resources:[*] verbs:[list]]"}},
+		} {
+			base, err := helm(t, "template", release, chart, "--namespace", namespace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := helm(t, "template", release, chart, "--namespace", namespace, "--set", tc.set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := get(find(objects(t, base), "ClusterRole")[0], "rules").([]any)
+			after := get(find(objects(t, out), "ClusterRole")[0], "rules").([]any)
+			var added []string
+			for _, r := range after[len(before):] {
+				added = append(added, fmt.Sprint(r))
+			}
+			if fmt.Sprint(after[:len(before)]) != fmt.Sprint(before) || !slices.Equal(added, tc.want) {
+				t.Errorf("--set %s: rules %v, want the defaults %v plus %v", tc.set, after, before, tc.want)
 			}
 		}
 	})
@@ -184,6 +241,15 @@ func TestHelmChart(t *testing.T) {
 		rules := fmt.Sprint(get(find(objs, "Role")[0], "rules"))
 		if !strings.Contains(rules, "resourceNames:[prom-auth] resources:[secrets]") || !strings.Contains(rules, "resources:[events] verbs:[create]") {
 			t.Errorf("rbac.secretNames / rbac.events not rendered: %s", rules)
+		}
+		// The providers' rules go into each watched namespace's Role.
+		for _, r := range find(objs, "Role") {
+			rules := fmt.Sprint(get(r, "rules"))
+			keptn := strings.Contains(rules, "resources:[analyses] verbs:[create get delete]")
+			ext := strings.Contains(rules, "apiGroups:[external.metrics.k8s.io] resources:[*] verbs:[list]")
+			if isRead := strings.HasSuffix(fmt.Sprint(get(r, "metadata", "name")), "-read"); keptn != isRead || ext != isRead {
+				t.Errorf("Role %v/%v: keptn rules %v, externalmetrics rules %v", get(r, "metadata", "namespace"), get(r, "metadata", "name"), keptn, ext)
+			}
 		}
 	})
 	t.Run("memory gates need one replica", func(t *testing.T) {

@@ -64,4 +64,21 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   resources: ["events"]
   verbs: ["create"]
 {{- end }}
+{{- if .Values.providers.keptn }}
+# keptn MetricTemplates: read a KeptnMetric's status.value by name; run a
+# Keptn Analysis (create it under a generated name, poll it, delete it).
+- apiGroups: ["metrics.keptn.sh"]
+  resources: ["keptnmetrics"]
+  verbs: ["get"]
+- apiGroups: ["metrics.keptn.sh"]
+  resources: ["analyses"]
+  verbs: ["create", "get", "delete"]
+{{- end }}
+{{- if .Values.providers.externalMetrics }}
+# externalmetrics MetricTemplates: GET .../namespaces/NS/METRIC of the
+# external metrics API, which the API server authorizes as list of METRIC.
+- apiGroups: ["external.metrics.k8s.io"]
+  resources: ["*"]
+  verbs: ["list"]
+{{- end }}
 {{- end }}
