@@ -342,6 +342,8 @@ func TestIntegrationDeploy(t *testing.T) {
 		}
 	})
 
+	t.Run("ProvidersRBAC", func(t *testing.T) { env.checkProviderRBAC(ctx, t, saConfig, sa) })
+
 	bin := augurBinary(t)
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(tokenFile, []byte(apiToken+"\n"), 0o600); err != nil {

@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/augurproj/augur/kube"
 	"github.com/augurproj/augur/kube/kubetest"
 )
 
@@ -131,5 +138,101 @@ func TestAnalyzeAnswersOutReplaysKeptn(t *testing.T) {
 	}
 	if strings.Join(got, " ") != strings.Join(values, " ") {
 		t.Errorf("replayed values %v, want %v (the live ticks')\n%s", got, values, out)
+	}
+}
+
+// runQuery runs `augur query` with cl as the cluster --kubeconfig or
+// --kube-context opens (nil: no cluster configuration).
+func runQuery(t *testing.T, cl *kubetest.Cluster, args ...string) (int, string, string, []kube.Options) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	ios := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	var opened []kube.Options
+	cmd := NewCmdQuery(ios, func(cmd *cobra.Command, o *QueryOptions) error {
+		o.Kube.open = func(_ context.Context, opts kube.Options) (*kube.Source, error) {
+			opened = append(opened, opts)
+			if cl == nil {
+				return nil, kube.ErrNoConfig
+			}
+			return cl.Source("test"), nil
+		}
+		return queryRun(cmd, o)
+	})
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.ExecuteContext(t.Context())
+	code := ExitOK
+	var ee *ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.Code
+		if ee.Err != nil {
+			fmt.Fprintln(&errOut, ee.Err)
+		}
+	case err != nil:
+		code = ExitBadInput
+		fmt.Fprintln(&errOut, err)
+	}
+	return code, out.String(), errOut.String(), opened
+}
+
+// TestQueryKeptnFromCluster: `augur query --kubeconfig` (or --kube-context)
+// reads keptn metrics, and MetricTemplates the files lack, from the
+// cluster, as analyze does; without the flags the check fails and says
+// which command reaches a cluster.
+func TestQueryKeptnFromCluster(t *testing.T) {
+	dir := t.TempDir()
+	canary := filepath.Join(dir, "canary.yaml")
+	tmpl := filepath.Join(dir, "template.yaml")
+	for path, body := range map[string]string{canary: keptnCanary, tmpl: keptnTemplate} {
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		name    string
+		objects []string
+		args    []string
+		code    int
+		want    string
+		opened  kube.Options
+	}{
+		{"passing value, template from the files", []string{keptnMetricObject("0.995")},
+			[]string{"-f", canary, "-f", tmpl, "--kubeconfig", "/k/config"}, ExitOK, `"value": 0.995`, kube.Options{Kubeconfig: "/k/config"}},
+		{"failing value", []string{keptnMetricObject("0.5")},
+			[]string{"-f", canary, "-f", tmpl, "--kube-context", "staging"}, ExitCheckFail, `"value": 0.5`, kube.Options{Context: "staging"}},
+		{"template from the cluster", []string{keptnTemplate, keptnMetricObject("0.997")},
+			[]string{"-f", canary, "--kubeconfig", "/k/config"}, ExitOK, `"value": 0.997`, kube.Options{Kubeconfig: "/k/config"}},
+		{"KeptnMetric missing", nil,
+			[]string{"-f", canary, "-f", tmpl, "--kubeconfig", "/k/config"}, ExitCheckFail, "could not retrieve KeptnMetric test/podinfo-availability", kube.Options{Kubeconfig: "/k/config"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cl, err := kubetest.New(tt.objects...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut, opened := runQuery(t, cl, append(tt.args, "-o", "json")...)
+			if code != tt.code || !strings.Contains(out, tt.want) {
+				t.Errorf("exit %d (want %d), want %q in:\n%s\n%s", code, tt.code, tt.want, out, errOut)
+			}
+			if len(opened) != 1 || opened[0] != tt.opened {
+				t.Errorf("cluster opened with %+v, want once with %+v", opened, tt.opened)
+			}
+		})
+	}
+
+	// No cluster flags: no connection attempt, a failed check that names
+	// the command to use.
+	code, out, errOut, opened := runQuery(t, nil, "-f", canary, "-f", tmpl, "-o", "json")
+	if code != ExitCheckFail || len(opened) != 0 || !strings.Contains(out, "keptn reads the Kubernetes API: this run has no cluster connection") ||
+		!strings.Contains(out, "query --kubeconfig") {
+		t.Errorf("no cluster: exit %d, opened %v\n%s\n%s", code, opened, out, errOut)
+	}
+	// A cluster asked for and not reachable is bad input, not a check.
+	code, _, errOut, _ = runQuery(t, nil, "-f", canary, "-f", tmpl, "--kubeconfig", "/nowhere")
+	if code != ExitBadInput || !strings.Contains(errOut, "cluster:") {
+		t.Errorf("unreachable cluster: exit %d\n%s", code, errOut)
 	}
 }

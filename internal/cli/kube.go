@@ -77,12 +77,11 @@ func (k *kubeFlags) input(ctx context.Context, files *fileFlags, ios *IOStreams)
 		if err != nil {
 			return nil, err
 		}
-		in := &canaryInput{canary: c, set: set}
-		if k.requested() {
-			if in.cluster, err = k.source(ctx); err != nil {
-				return nil, err
-			}
+		in, err := k.attach(ctx, set)
+		if err != nil {
+			return nil, err
 		}
+		in.canary = c
 		return in, nil
 	}
 	if files.Canary == "" {
@@ -110,6 +109,22 @@ func (k *kubeFlags) input(ctx context.Context, files *fileFlags, ios *IOStreams)
 		return nil, err
 	}
 	return &canaryInput{canary: c, cluster: src, fromCluster: true}, nil
+}
+
+// attach connects to the cluster when --kubeconfig or --kube-context asks
+// for one, for Canaries that come from files (analyze -f, query): the
+// cluster then resolves the MetricTemplates the files lack and the Secrets
+// (canaryInput.apply) and makes keptn and externalmetrics live
+// (canaryInput.providers). Without the flags the input has no cluster.
+func (k *kubeFlags) attach(ctx context.Context, set *manifest.Set) (*canaryInput, error) {
+	in := &canaryInput{set: set}
+	if k.requested() {
+		var err error
+		if in.cluster, err = k.source(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
 }
 
 // statusFlagNames are the flags that give the current status.

@@ -20,6 +20,9 @@ type QueryOptions struct {
 	Engine engineFlags
 	Source sourceFlags
 	Judge  judgeFlags
+	// Kube is the cluster of keptn and externalmetrics metrics and of
+	// templates and Secrets the files lack (--kubeconfig, --kube-context).
+	Kube   kubeFlags
 	At     string
 	Output string
 	// Args are the args of Argo AnalysisTemplates given with -f (NAME=VALUE).
@@ -35,7 +38,8 @@ func NewCmdQuery(ios *IOStreams, runF func(*cobra.Command, *QueryOptions) error)
 		Long: `Render and run every metric of each Canary once, print each value (or error) and whether
 it passes its threshold range. Exit code 1 when a check fails.`,
 		Example: `  augur query -f testdata/podinfo/ --data testdata/podinfo/healthy.om --at +10m
-  augur query -f canary.yaml --prometheus http://127.0.0.1:9090 -o json`,
+  augur query -f canary.yaml --prometheus http://127.0.0.1:9090 -o json
+  augur query -f canary.yaml --kubeconfig ~/.kube/config   # keptn, externalmetrics, cluster templates and Secrets`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -48,6 +52,7 @@ it passes its threshold range. Exit code 1 when a check fails.`,
 	opts.Engine.registerMesh(cmd)
 	opts.Source.register(cmd)
 	opts.Judge.register(cmd)
+	opts.Kube.register(cmd)
 	cmd.Flags().StringVar(&opts.At, "at", "", "evaluation time: RFC 3339, Unix seconds, +DUR after the data's start or -DUR before its end (default: now, or the last whole minute of recorded data)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text, json or yaml")
 	cmd.Flags().StringArrayVar(&opts.Args, "arg", nil, "an arg of the Argo AnalysisTemplates given with -f, as NAME=VALUE; repeatable")
@@ -68,6 +73,9 @@ func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
 	if argo, err := argoTemplateFiles(opts.Files.Files); err != nil {
 		return badInput(err)
 	} else if argo != nil {
+		if opts.Kube.requested() {
+			return badInput(errors.New("--kubeconfig and --kube-context are for Flagger Canaries: the -f files hold Argo AnalysisTemplates"))
+		}
 		return argoQueryRun(cmd, opts, argo)
 	}
 	if len(opts.Args) > 0 {
@@ -89,7 +97,12 @@ func queryRun(cmd *cobra.Command, opts *QueryOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
-	eng, err := opts.Engine.newEngine(src.registry, set, nil, opts.Source.apply, fileSecrets(set))
+	in, err := opts.Kube.attach(cmd.Context(), set)
+	if err != nil {
+		return badInput(err)
+	}
+	in.providers(src)
+	eng, err := opts.Engine.newEngine(src.registry, set, nil, opts.Source.apply, fileSecrets(set), in.apply)
 	if err != nil {
 		return badInput(err)
 	}

@@ -151,7 +151,7 @@ func checkMesh(p string) error {
 
 // noCluster is why keptn and externalmetrics refuse in a run without a
 // cluster; the commands that connect to one replace the refusals.
-const noCluster = "this run has no cluster connection (analyze --canary or --kubeconfig, serve --cluster, plugin with a cluster)"
+const noCluster = "this run has no cluster connection (analyze --canary or --kubeconfig, query --kubeconfig, serve --cluster, plugin with a cluster)"
 
 // newEngine builds an engine over the registry and the decoded files.
 func (e *engineFlags) newEngine(reg *metrics.Registry, set *manifest.Set, hooks engine.HookCaller, opts ...func(*engine.Options)) (*engine.Engine, error) {
