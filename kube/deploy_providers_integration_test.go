@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	authzv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -132,7 +133,7 @@ func providerCalls(ctx context.Context, t *testing.T, sa kubernetes.Interface, s
 	analysis := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "metrics.keptn.sh/v1beta1", "kind": "Analysis",
 		"metadata": map[string]any{"generateName": "podinfo-", "namespace": ns},
-		"spec": map[string]any{"analysisDefinition": map[string]any{"name": "podinfo"}, "timeframe": map[string]any{"recent": "5m"}},
+		"spec":     map[string]any{"analysisDefinition": map[string]any{"name": "podinfo"}, "timeframe": map[string]any{"recent": "5m"}},
 	}}
 	created, err := saDyn.Resource(keptnAnalyses).Namespace(ns).Create(ctx, analysis, metav1.CreateOptions{})
 	forbidden["create analysis"] = apierrors.IsForbidden(err)
@@ -222,9 +223,7 @@ func (e *testenv) checkProviderRBAC(ctx context.Context, t *testing.T, saConfig 
 	// On: RBAC is read by the authorizer from an informer, so wait for it.
 	e.replaceClusterRole(ctx, t, deployProvidersYAML)
 	t.Cleanup(func() { e.replaceClusterRole(context.WithoutCancel(ctx), t, deployYAML) })
-	poll(ctx, t, "the providers' rules to take effect", func() (bool, error) {
-		return got(access(ctx, t, sa, ns)) == want(true), nil
-	})
+	settle(ctx, t, deployProvidersYAML, func() string { return got(access(ctx, t, sa, ns)) }, want(true))
 	for _, other := range []string{"istio-system", augurNS} { // a ClusterRole: every namespace
 		if g := got(access(ctx, t, sa, other)); g != want(true) {
 			t.Errorf("%s in %s:\n%s\nwant\n%s", deployProvidersYAML, other, g, want(true))
@@ -234,8 +233,29 @@ func (e *testenv) checkProviderRBAC(ctx context.Context, t *testing.T, saConfig 
 
 	// Off again: the shipped ClusterRole takes them away.
 	e.replaceClusterRole(ctx, t, deployYAML)
-	poll(ctx, t, "the providers' rules to be gone", func() (bool, error) {
-		return got(access(ctx, t, sa, ns)) == want(false), nil
-	})
+	settle(ctx, t, deployYAML+" again", func() string { return got(access(ctx, t, sa, ns)) }, want(false))
 	calls(false)
+}
+
+// settle waits up to 60 s for the authorizer to see a new ClusterRole (it
+// reads RBAC from an informer) and reports what differs if it never
+// answers want.
+func settle(ctx context.Context, t *testing.T, what string, got func() string, want string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		g := got()
+		if g == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%s: access reviews\n%s\nwant\n%s", what, g, want)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

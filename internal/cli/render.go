@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 
@@ -70,6 +71,38 @@ type renderedMetric struct {
 type renderedProvider struct {
 	Type    string `json:"type"`
 	Address string `json:"address"`
+	// Region is the template's provider.region (cloudwatch), if any.
+	Region string `json:"region,omitempty"`
+	// Endpoint is where the described request goes (scheme and host):
+	// the address, or the provider's default when the template has none
+	// (cloudwatch: the region's endpoint or AWS_ENDPOINT_URL_CLOUDWATCH).
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+// endpointOf is the scheme and host of a described request's URL ("" for
+// a path on the cluster's API server).
+func endpointOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// line is the provider line of render's text output: the type, then the
+// address, or the endpoint when the template has no address.
+func (p renderedProvider) line() string {
+	s := p.Type
+	switch {
+	case p.Address != "":
+		s += " " + p.Address
+	case p.Endpoint != "":
+		s += " " + p.Endpoint + " (default endpoint)"
+	}
+	if p.Region != "" {
+		s += ", region " + p.Region
+	}
+	return s
 }
 
 type renderedCanary struct {
@@ -123,7 +156,7 @@ func renderRun(cmd *cobra.Command, opts *RenderOptions) error {
 		for _, p := range plans {
 			rm := renderedMetric{
 				Name: p.Name, Query: p.Query, Interval: p.Interval, Kind: p.Kind, Observer: p.Observer, Template: p.Template,
-				Provider:       renderedProvider{Type: p.Provider.Type, Address: p.Provider.Address},
+				Provider:       renderedProvider{Type: p.Provider.Type, Address: p.Provider.Address, Region: p.Provider.Region},
 				ThresholdRange: effectiveRange(p.Kind, p.Metric),
 				Judge:          p.Judge,
 			}
@@ -140,6 +173,9 @@ func renderRun(cmd *cobra.Command, opts *RenderOptions) error {
 					failed = true
 				}
 				rm.Request = req
+				if req != nil {
+					rm.Provider.Endpoint = endpointOf(req.URL)
+				}
 			}
 			rc.Metrics = append(rc.Metrics, rm)
 		}
@@ -172,7 +208,7 @@ func writeRenderText(opts *RenderOptions, out []renderedCanary) {
 			fmt.Fprintf(w, "\n  %s (%s)\n", m.Name, describeKind(m.Kind, m.Observer, m.Template))
 			tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 			if m.Provider.Type != "" {
-				fmt.Fprintf(tw, "    provider:\t%s %s\n", m.Provider.Type, m.Provider.Address)
+				fmt.Fprintf(tw, "    provider:\t%s\n", m.Provider.line())
 			}
 			fmt.Fprintf(tw, "    interval:\t%s\n", orDash(m.Interval))
 			fmt.Fprintf(tw, "    range:\t%s\n", formatRange(m.ThresholdRange, m.Kind))

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -194,5 +196,72 @@ spec:
 	}
 	if calls.Load() != 0 {
 		t.Errorf("render sent %d requests", calls.Load())
+	}
+}
+
+// TestRenderCloudWatchEndpoint: render names the endpoint a cloudwatch
+// template without an address calls (the region's, China's own domain,
+// or AWS_ENDPOINT_URL_CLOUDWATCH), and the template's address when it has
+// one, with the region; nothing is sent and no AWS configuration is read
+// from the machine.
+func TestRenderCloudWatchEndpoint(t *testing.T) {
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_CLOUDWATCH": "", "AWS_ENDPOINT_URL": "", "AWS_PROFILE": "", "AWS_REGION": "", "AWS_DEFAULT_REGION": "",
+		"AWS_CONFIG_FILE": filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
+		"AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		t.Setenv(k, v)
+	}
+	const file = "testdata/cloudwatch/render.yaml"
+	code, out, errOut := run(t, "", "render", "-f", file)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	golden(t, "cloudwatch/render.txt", out)
+
+	code, out, errOut = run(t, "", "render", "-f", file, "-o", "json")
+	if code != 0 {
+		t.Fatalf("json: exit %d\n%s%s", code, out, errOut)
+	}
+	var doc struct {
+		Canaries []struct {
+			Metrics []struct {
+				Provider renderedProvider `json:"provider"`
+			} `json:"metrics"`
+		} `json:"canaries"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Canaries) != 1 {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	var got []renderedProvider
+	for _, m := range doc.Canaries[0].Metrics {
+		got = append(got, m.Provider)
+	}
+	want := []renderedProvider{
+		{Type: "cloudwatch", Region: "eu-west-1", Endpoint: "https://monitoring.eu-west-1.amazonaws.com"},
+		{Type: "cloudwatch", Region: "cn-north-1", Endpoint: "https://monitoring.cn-north-1.amazonaws.com.cn"},
+		{Type: "cloudwatch", Address: "https://cloudwatch-proxy.internal:8443", Region: "us-east-1", Endpoint: "https://cloudwatch-proxy.internal:8443"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("json providers %+v, want %+v", got, want)
+	}
+
+	// The SDK's endpoint override replaces the region's endpoint, not a
+	// template's address.
+	t.Setenv("AWS_ENDPOINT_URL_CLOUDWATCH", "http://127.0.0.1:4566")
+	code, out, errOut = run(t, "", "render", "-f", file)
+	if code != 0 {
+		t.Fatalf("override: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"provider: cloudwatch http://127.0.0.1:4566 (default endpoint), region eu-west-1",
+		"provider: cloudwatch http://127.0.0.1:4566 (default endpoint), region cn-north-1",
+		"provider: cloudwatch https://cloudwatch-proxy.internal:8443, region us-east-1",
+		"request:  POST http://127.0.0.1:4566/",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("AWS_ENDPOINT_URL_CLOUDWATCH: output lacks %q:\n%s", want, out)
+		}
 	}
 }
