@@ -33,7 +33,7 @@ type QueryOptions struct {
 func NewCmdQuery(ios *IOStreams, runF func(*cobra.Command, *QueryOptions) error) *cobra.Command {
 	opts := &QueryOptions{IO: ios}
 	cmd := &cobra.Command{
-		Use:   "query -f FILE... (--data FILE | --prometheus URL) [--at TIME]",
+		Use:   "query -f FILE... (--data FILE | --prometheus URL) [--at TIME] [--kubeconfig FILE] [--kube-context NAME]",
 		Short: "Run every metric of the Canary once and check each value against its range",
 		Long: `Render and run every metric of each Canary once, print each value (or error) and whether
 it passes its threshold range. Exit code 1 when a check fails.`,
