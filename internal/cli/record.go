@@ -191,6 +191,10 @@ func recordRun(cmd *cobra.Command, opts *RecordOptions) error {
 	}
 	rec, err := testfile.Record(cmd.Context(), src, queries, testfile.RecordOptions{
 		Start: start, End: end, Step: opts.Step, LookbackDelta: opts.LookbackDelta,
+		// Each series' next scrape after --end, so the recording covers
+		// an evaluation at --end (recorded data covers up to its last
+		// sample); 5m bounds the extra fetch.
+		Beyond: recordBeyond,
 	})
 	if err != nil {
 		return badInput(err)
@@ -217,6 +221,10 @@ func recordRun(cmd *cobra.Command, opts *RecordOptions) error {
 		from.UTC().Format(time.RFC3339Nano), through.UTC().Format(time.RFC3339Nano), describeOut(opts.Out))
 	return nil
 }
+
+// recordBeyond is how far past --end record looks for each series' next
+// scrape (testfile.RecordOptions.Beyond).
+const recordBeyond = 5 * time.Minute
 
 // metricQueries are the queries whose series a metric's evaluation reads:
 // its own query and, for a judged metric, every data query of both sides
