@@ -60,7 +60,9 @@ func NewCmdRecord(ios *IOStreams, runF func(*cobra.Command, *RecordOptions) erro
 		Short: "Capture the data a Canary's metrics read from a live Prometheus into an OpenMetrics file",
 		Long: `Render every metric of the Canary, find the series selectors each query reads, and fetch
 their raw samples from a live Prometheus: everything an evaluation at any time from --start
-to --end can touch (each selector's range, offset and the 5m lookback included). The result
+to --end can touch (each selector's range, offset and the 5m lookback included), and each
+series' next scrape after --end (recorded data covers evaluations up to its last sample, so
+the recording covers one at --end). The result
 is OpenMetrics text with timestamps that augur replay --data, augur query --data and
 augur test (input_file) read back: a replay of the window from the file decides as a replay
 against the live server does.
