@@ -9,7 +9,7 @@ import (
 )
 
 // TestDataBounds: an evaluation time is inside recorded data from its first
-// sample to one scrape interval after its last; a fixed judge window must
+// sample to its last (CoveredUntil); a fixed judge window must
 // start inside it too (the sequential judge is not checked), and the advice
 // names a time that works, or a window that fits when none does.
 func TestDataBounds(t *testing.T) {
