@@ -22,20 +22,27 @@ type DataBounds struct {
 	Name string
 	// First and Last are the times of the data's first and last samples.
 	First, Last time.Time
-	// Interval is the data's scrape interval: until the next scrape the last
-	// samples are current, so the data covers evaluations up to Last+Interval.
+	// Interval is the data's scrape interval (named in messages).
 	Interval time.Duration
 }
 
-// CoveredUntil is the last evaluation time the data covers (zero for nil).
+// CoveredUntil is the last evaluation time the data covers (zero for nil):
+// its last sample. Recorded data is cut at one moment, but its targets are
+// scraped on different phases: a time after the last sample can fall after
+// some series' next scrape, which the data does not hold, so a short range
+// window there reads fewer samples than live would have (a rate over one
+// sample is no value, a failed check). Up to the last sample no series can
+// miss a scrape the cut would have kept. `augur record` writes the samples
+// up to one scrape interval past --end, so a recording covers its last tick.
 func (b *DataBounds) CoveredUntil() time.Time {
 	if b == nil || b.Last.IsZero() {
 		return time.Time{}
 	}
-	return b.Last.Add(b.Interval)
+	return b.Last
 }
 
-// CheckAt refuses an evaluation time t outside the data; what names the
+// CheckAt refuses an evaluation time t outside the data (before its first
+// sample or after its last, CoveredUntil); what names the
 // time for the message (a flag such as "--at", or a request's field).
 // A nil DataBounds (a live source) or a zero t accept everything.
 func (b *DataBounds) CheckAt(what string, t time.Time) error {

@@ -29,7 +29,7 @@ func (s *dataSource) bounds() *service.DataBounds {
 }
 
 // inData refuses an evaluation time outside recorded data: before its first
-// sample or more than a scrape interval after its last, a query reads
+// sample or after its last (service.DataBounds.CoveredUntil), a query reads
 // missing values, and a missing value is a failed check — a verdict drawn
 // from a mistake. Live sources (no bounds) accept every time.
 func (s *dataSource) inData(flag string, t time.Time) error {
@@ -37,7 +37,7 @@ func (s *dataSource) inData(flag string, t time.Time) error {
 }
 
 // coveredUntil is the last evaluation time the recorded data covers: its
-// last sample plus one scrape interval (zero for a live source).
+// last sample (zero for a live source).
 func (s *dataSource) coveredUntil() time.Time { return s.bounds().CoveredUntil() }
 
 // missingTemplates refuses every templateRef of c naming a MetricTemplate

@@ -107,7 +107,7 @@ var mistakes = []mistake{
 		`case "replay after the data": tests[3].replay_tests[0].start: start 2026-11-01T11:58:07.5Z is outside the recorded data ../../testdata/podinfo/healthy.om, whose first sample is at 2026-11-01T09:58:07.5Z`},
 	{"test of a replay running into the data's end",
 		[]string{"test", "testdata/mistakes/eval-outside.test-file.yaml", "--run", "^replay into the data's end$"}, ExitCheckFail, "stdout",
-		`the data ends at 2026-11-01T10:29:52.5Z before the analysis finished (still Progressing after 5 ticks)`},
+		`the data ends at 2026-11-01T10:29:52.5Z before the analysis finished (still Progressing after 4 ticks)`},
 	{"mistyped flag",
 		[]string{"replay", "-f", podinfo, "--data", podinfo + "/healthy.om", "--max-tick", "3"}, ExitBadInput, "stderr",
 		"unknown flag: --max-tick (did you mean --max-ticks?)"},

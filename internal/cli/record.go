@@ -60,7 +60,9 @@ func NewCmdRecord(ios *IOStreams, runF func(*cobra.Command, *RecordOptions) erro
 		Short: "Capture the data a Canary's metrics read from a live Prometheus into an OpenMetrics file",
 		Long: `Render every metric of the Canary, find the series selectors each query reads, and fetch
 their raw samples from a live Prometheus: everything an evaluation at any time from --start
-to --end can touch (each selector's range, offset and the 5m lookback included). The result
+to --end can touch (each selector's range, offset and the 5m lookback included), and each
+series' next scrape after --end (recorded data covers evaluations up to its last sample, so
+the recording covers one at --end). The result
 is OpenMetrics text with timestamps that augur replay --data, augur query --data and
 augur test (input_file) read back: a replay of the window from the file decides as a replay
 against the live server does.
@@ -191,6 +193,10 @@ func recordRun(cmd *cobra.Command, opts *RecordOptions) error {
 	}
 	rec, err := testfile.Record(cmd.Context(), src, queries, testfile.RecordOptions{
 		Start: start, End: end, Step: opts.Step, LookbackDelta: opts.LookbackDelta,
+		// Each series' next scrape after --end, so the recording covers
+		// an evaluation at --end (recorded data covers up to its last
+		// sample); 5m bounds the extra fetch.
+		Beyond: recordBeyond,
 	})
 	if err != nil {
 		return badInput(err)
@@ -217,6 +223,10 @@ func recordRun(cmd *cobra.Command, opts *RecordOptions) error {
 		from.UTC().Format(time.RFC3339Nano), through.UTC().Format(time.RFC3339Nano), describeOut(opts.Out))
 	return nil
 }
+
+// recordBeyond is how far past --end record looks for each series' next
+// scrape (testfile.RecordOptions.Beyond).
+const recordBeyond = 5 * time.Minute
 
 // metricQueries are the queries whose series a metric's evaluation reads:
 // its own query and, for a judged metric, every data query of both sides

@@ -30,8 +30,10 @@ func TestRecordFromData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if end := time.Date(2026, 11, 1, 10, 12, 0, 0, time.UTC); store.SeriesCount() == 0 || store.End().After(end) {
-		t.Errorf("window holds %d series up to %s", store.SeriesCount(), store.End())
+	// Up to --end and each series' next scrape (the data is scraped every
+	// 15s, 7.5s past the minute): the window covers an evaluation at --end.
+	if end := time.Date(2026, 11, 1, 10, 12, 0, 0, time.UTC); store.SeriesCount() == 0 || !store.End().Equal(end.Add(7500*time.Millisecond)) {
+		t.Errorf("window holds %d series up to %s, want up to %s", store.SeriesCount(), store.End(), end.Add(7500*time.Millisecond))
 	}
 	replay := func(data string) string {
 		// Weight 10: the first tick checks the metrics over the minute before --start.

@@ -54,8 +54,8 @@ type dataSource struct {
 	start, end time.Time
 	// file is the recorded data's path (empty for a live server).
 	file string
-	// grace is how long after the last sample the data still covers an
-	// evaluation: its scrape interval (the next scrape had not happened).
+	// grace is the data's scrape interval, named in messages (evaluations
+	// after the last sample are refused: service.DataBounds.CoveredUntil).
 	grace time.Duration
 	desc  string
 	// answers is the --answers recording, if any.

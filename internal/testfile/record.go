@@ -50,6 +50,16 @@ type RecordOptions struct {
 	LookbackDelta time.Duration
 	// Chunk is the longest range one raw-sample request covers (default 1h).
 	Chunk time.Duration
+	// Beyond, when positive, also fetches up to this long after End and
+	// keeps every sample up to End plus one scrape interval (the most common
+	// gap between a series' samples, estimated from what was fetched): each
+	// series' next scrape after End. Recorded data covers evaluations up to
+	// its last sample (service.DataBounds.CoveredUntil), and with a scrape
+	// grid off the tick grid the last sample up to End is before End: with
+	// one more scrape the recording covers an evaluation at End.
+	// The cut is one moment for every series, as the data's own end is, so
+	// no series misses a scrape another series' later sample would imply.
+	Beyond time.Duration
 }
 
 // Selector is a series selector a query reads.
@@ -156,6 +166,14 @@ func Record(ctx context.Context, src Source, queries []string, opts RecordOption
 			sels = append(sels, s)
 		}
 	}
+	if opts.Beyond > 0 {
+		for i := range sels {
+			if sels[i].Through.Before(opts.End) {
+				sels[i].Through = opts.End
+			}
+			sels[i].Through = sels[i].Through.Add(opts.Beyond)
+		}
+	}
 	m := merger{series: map[string]*metrics.Series{}}
 	for _, s := range sels {
 		var err error
@@ -168,7 +186,45 @@ func Record(ctx context.Context, src Source, queries []string, opts RecordOption
 			return nil, fmt.Errorf("record: selector %s: %w", s.Expr, err)
 		}
 	}
-	return &Recording{Series: m.result(), Selectors: sels}, nil
+	series := m.result()
+	if opts.Beyond > 0 {
+		series = cutAt(series, opts.End.Add(min(scrapeInterval(series), opts.Beyond)))
+	}
+	return &Recording{Series: series, Selectors: sels}, nil
+}
+
+// scrapeInterval is the most common gap between consecutive samples of a
+// series (the smallest on a tie), or 0 when no series has two samples.
+func scrapeInterval(series []metrics.Series) time.Duration {
+	counts := map[time.Duration]int{}
+	for _, s := range series {
+		for i := 1; i < len(s.Samples); i++ {
+			counts[s.Samples[i].T.Sub(s.Samples[i-1].T)]++
+		}
+	}
+	var best time.Duration
+	for gap, n := range counts {
+		if n > counts[best] || (n == counts[best] && gap < best) {
+			best = gap
+		}
+	}
+	return best
+}
+
+// cutAt drops the samples after through, and the series left empty.
+func cutAt(series []metrics.Series, through time.Time) []metrics.Series {
+	out := series[:0]
+	for _, s := range series {
+		n := len(s.Samples)
+		for n > 0 && s.Samples[n-1].T.After(through) {
+			n--
+		}
+		if n > 0 {
+			s.Samples = s.Samples[:n]
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // merger collects samples per label set.

@@ -394,3 +394,45 @@ func TestStoreSource(t *testing.T) {
 		t.Errorf("zero time did not mean the end of the data: %v, %v", got, err)
 	}
 }
+
+// TestRecordBeyondEnd: with Beyond, the recording ends one scrape interval
+// after End (each series' next scrape, on healthy.om's grid 7.5s past the
+// minute), so an evaluation at End is inside the recording; without it the
+// last sample is before End and a replay would stop before a tick at End.
+func TestRecordBeyondEnd(t *testing.T) {
+	_, _, queries := podinfoQueries(t)
+	full, err := recorded.LoadOpenMetricsFile("../../testdata/podinfo/healthy.om")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 1, 10, 1, 0, 0, time.UTC)
+	end := start.Add(9 * time.Minute)
+	for _, tt := range []struct {
+		beyond time.Duration
+		last   time.Time
+	}{
+		{0, end.Add(-7500 * time.Millisecond)},
+		{5 * time.Minute, end.Add(7500 * time.Millisecond)},
+		{time.Second, end}, // the cut: End plus at most Beyond
+	} {
+		rec, err := Record(t.Context(), &storeSource{store: full}, queries, RecordOptions{Start: start, End: end, Beyond: tt.beyond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last time.Time
+		for _, s := range rec.Series {
+			if l := s.Samples[len(s.Samples)-1].T; l.After(last) {
+				last = l
+			}
+		}
+		if tt.beyond == time.Second {
+			if last.After(end.Add(time.Second)) {
+				t.Errorf("beyond 1s: last sample at %s, after %s", last, end.Add(time.Second))
+			}
+			continue
+		}
+		if !last.Equal(tt.last) {
+			t.Errorf("beyond %s: last sample at %s, want %s", tt.beyond, last, tt.last)
+		}
+	}
+}

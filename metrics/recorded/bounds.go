@@ -15,9 +15,8 @@ func (p *Provider) DataBounds() (first, last time.Time) {
 
 // SampleInterval estimates the data's scrape interval: the most common gap
 // between consecutive samples of a series (over at most the first 100
-// samples of each series), or 0 when no series has two samples. An
-// evaluation up to one interval after the last sample is still covered by
-// the data, as the next scrape had not happened yet.
+// samples of each series), or 0 when no series has two samples. Messages
+// about the data's bounds name it.
 func (p *Provider) SampleInterval() time.Duration {
 	counts := map[int64]int{}
 	var it chunkenc.Iterator
