@@ -24,8 +24,8 @@ const (
 	// its RBAC to a real kube-apiserver.
 	providersPath = "../../kube/testdata/deploy-providers.yaml"
 	providersSet  = "providers.keptn=true,providers.externalMetrics=true"
-	release    = "augur"
-	namespace  = "augur-system"
+	release       = "augur"
+	namespace     = "augur-system"
 )
 
 func helmBin(t *testing.T) string {
