@@ -26,7 +26,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,6 +34,7 @@ import (
 
 	"github.com/augurproj/augur/metrics"
 	"github.com/augurproj/augur/metrics/httpapi"
+	"github.com/augurproj/augur/redact"
 )
 
 // Type is the MetricTemplate provider type.
@@ -55,8 +55,7 @@ type Provider struct {
 	client   *httpapi.Client
 	window   time.Duration
 
-	mu   sync.Mutex
-	seen []string // credential values used so far: never in an error text
+	seen redact.Set // credential values used so far: never in an error text
 }
 
 var _ metrics.Provider = (*Provider)(nil)
@@ -155,24 +154,7 @@ func (p *Provider) sign(ctx context.Context, req *http.Request, body []byte) err
 	return p.signer.SignHTTP(ctx, c, req, hex.EncodeToString(sum[:]), service, p.region, time.Now())
 }
 
-func (p *Provider) remember(vs ...string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, v := range vs {
-		if v != "" && !contains(p.seen, v) {
-			p.seen = append(p.seen, v)
-		}
-	}
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+func (p *Provider) remember(vs ...string) { p.seen.Add(vs...) }
 
 // Body is the GetMetricData request a query at `at` sends (form-encoded).
 func (p *Provider) Body(query string, at time.Time) ([]byte, error) {
@@ -238,26 +220,6 @@ func (p *Provider) IsOnline(ctx context.Context) error {
 	return p.scrub(fmt.Errorf("cloudwatch: %w", err))
 }
 
-type scrubbed struct {
-	msg   string
-	inner error
-}
-
-func (e *scrubbed) Error() string { return e.msg }
-func (e *scrubbed) Unwrap() error { return e.inner }
-
 // scrub rewrites err's text without any credential value used so far,
-// keeping its identity for errors.Is.
-func (p *Provider) scrub(err error) error {
-	p.mu.Lock()
-	seen := append([]string(nil), p.seen...)
-	p.mu.Unlock()
-	msg := err.Error()
-	for _, v := range seen {
-		msg = strings.ReplaceAll(msg, v, "<redacted>")
-	}
-	if msg == err.Error() {
-		return err
-	}
-	return &scrubbed{msg: msg, inner: err}
-}
+// keeping its chain for errors.Is and errors.As.
+func (p *Provider) scrub(err error) error { return p.seen.Error(err) }

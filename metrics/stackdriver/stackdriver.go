@@ -32,6 +32,7 @@ import (
 
 	"github.com/augurproj/augur/metrics"
 	"github.com/augurproj/augur/metrics/httpapi"
+	"github.com/augurproj/augur/redact"
 )
 
 // Type is the MetricTemplate provider type.
@@ -62,8 +63,7 @@ type Provider struct {
 	tmu    sync.Mutex
 	tokens oauth2.TokenSource // nil until Application Default Credentials are found (first query)
 
-	mu   sync.Mutex
-	seen []string
+	creds redact.Set // credential values used so far: never in an error text
 }
 
 var _ metrics.Provider = (*Provider)(nil)
@@ -177,18 +177,7 @@ func (p *Provider) tokenSource(ctx context.Context) (oauth2.TokenSource, error) 
 	return p.tokens, nil
 }
 
-func (p *Provider) remember(v string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, s := range p.seen {
-		if s == v {
-			return
-		}
-	}
-	if v != "" {
-		p.seen = append(p.seen, v)
-	}
-}
+func (p *Provider) remember(v string) { p.creds.Add(v) }
 
 // URL is the REST method's URL.
 func (p *Provider) URL() *url.URL {
@@ -303,24 +292,6 @@ func (p *Provider) IsOnline(ctx context.Context) error {
 	return p.scrub(fmt.Errorf("stackdriver: %w", err))
 }
 
-type scrubbed struct {
-	msg   string
-	inner error
-}
-
-func (e *scrubbed) Error() string { return e.msg }
-func (e *scrubbed) Unwrap() error { return e.inner }
-
-func (p *Provider) scrub(err error) error {
-	p.mu.Lock()
-	seen := append([]string(nil), p.seen...)
-	p.mu.Unlock()
-	msg := err.Error()
-	for _, v := range seen {
-		msg = strings.ReplaceAll(msg, v, "<redacted>")
-	}
-	if msg == err.Error() {
-		return err
-	}
-	return &scrubbed{msg: msg, inner: err}
-}
+// scrub rewrites err's text without any credential value used so far,
+// keeping its chain for errors.Is and errors.As.
+func (p *Provider) scrub(err error) error { return p.creds.Error(err) }
