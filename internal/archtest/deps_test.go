@@ -108,7 +108,7 @@ var leaves = map[string][]string{
 	"metrics/graphite":      {"metrics", "metrics/httpapi"},
 	"metrics/influxdb":      {"metrics", "metrics/httpapi"},
 	"metrics/cloudwatch":    {"metrics", "metrics/httpapi", "redact"},
-	"metrics/splunk":        {"metrics", "metrics/httpapi"},
+	"metrics/splunk":        {"metrics", "metrics/httpapi", "redact"},
 	"metrics/stackdriver":   {"metrics", "metrics/httpapi", "redact"},
 	"kube/clustermetrics":   {"metrics"},
 	"metrics/answers":       {"metrics"},

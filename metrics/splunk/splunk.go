@@ -26,6 +26,7 @@ import (
 
 	"github.com/augurproj/augur/metrics"
 	"github.com/augurproj/augur/metrics/httpapi"
+	"github.com/augurproj/augur/redact"
 )
 
 // Type is the MetricTemplate provider type.
@@ -55,6 +56,7 @@ type Provider struct {
 	window   time.Duration
 	dialer   *websocket.Dialer
 	client   *httpapi.Client
+	secrets  *redact.Set // the token: never in an error text
 }
 
 var _ metrics.Provider = (*Provider)(nil)
@@ -99,7 +101,9 @@ func New(cfg metrics.Config) (*Provider, error) {
 	}
 	h := httpapi.Header(cfg.Headers)
 	h.Set(tokenHeader, token)
-	return &Provider{
+	secrets := redact.New(nil)
+	secrets.Add(token)
+	return &Provider{secrets: secrets,
 		stream: stream, validate: validate, token: token, timeout: timeout,
 		window: windowFactor * httpapi.Interval(cfg.Interval), dialer: &d,
 		client: httpapi.New(httpapi.Options{Timeout: cfg.Timeout, Insecure: cfg.InsecureSkipVerify,
@@ -277,19 +281,6 @@ func (p *Provider) IsOnline(ctx context.Context) error {
 	return nil
 }
 
-type scrubbed struct {
-	msg   string
-	inner error
-}
-
-func (e *scrubbed) Error() string { return e.msg }
-func (e *scrubbed) Unwrap() error { return e.inner }
-
-// scrub rewrites err's text without the token, keeping its identity.
-func (p *Provider) scrub(err error) error {
-	msg := strings.ReplaceAll(err.Error(), p.token, "<redacted>")
-	if p.token == "" || msg == err.Error() {
-		return err
-	}
-	return &scrubbed{msg: msg, inner: err}
-}
+// scrub rewrites err's text without the token, keeping its chain for
+// errors.Is and errors.As.
+func (p *Provider) scrub(err error) error { return p.secrets.Error(err) }
